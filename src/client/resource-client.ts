@@ -1,0 +1,314 @@
+import { inspect } from 'node:util'
+import type { ResourceClientOptions } from '../config/options.js'
+import { resolveOptions, resolveResources } from '../config/validate.js'
+import { ResourceTokensError } from '../errors/resource-tokens-error.js'
+import { resourceFetch } from '../fetch/resource-fetch.js'
+import type { CachedToken, GrantRecord } from '../grants/grant-record.js'
+import { GrantLock } from '../grants/grant-lock.js'
+import { GrantRepository } from '../grants/grant-repository.js'
+import { grantKeys } from '../grants/store-keys.js'
+import { LoginFlow, type FinishLoginResult, type StartLoginOptions, type StartLoginResult } from '../login/login-flow.js'
+import { TypedEmitter, type ResourceClientEventName, type ResourceClientEvents } from '../observability/events.js'
+import { safeCause } from '../protocol/classify-error.js'
+import { ProviderClient } from '../protocol/provider-client.js'
+import { verifyImportedIdToken } from '../login/import-grant.js'
+import { ResourceMatcher } from '../resources/matcher.js'
+import type { RegisteredResource } from '../resources/resource.js'
+import { MemoryStore } from '../stores/memory-store.js'
+import type { TokenStore } from '../stores/token-store.js'
+import { TokenManager } from '../tokens/token-manager.js'
+import { prepareStore } from './prepare-store.js'
+
+/** A grant obtained elsewhere (e.g. by Passport), handed to {@link ResourceClient.importGrant}. */
+export interface ImportedGrant {
+  refreshToken: string
+  /** The ID token of the same login. Verified (signature, `iss`, `aud`; an expired one is accepted). */
+  idToken?: string
+}
+
+/** What an access token looks like to the app: everything but the provider's raw response. */
+export interface AccessTokenInfo {
+  /** The token, exactly what `fetch` would send. */
+  value: string
+  /** `bearer` or `dpop`. */
+  type: string
+  /** The scope granted for this resource. */
+  scope: string | undefined
+  /** Expiry, ms since the epoch. */
+  expiresAt: number
+  /** The resource it belongs to (its name). */
+  resource: string
+}
+
+/** What {@link ResourceClient.logout} did. */
+export interface LogoutResult {
+  /** The provider's RP-initiated logout URL (send the browser there), when the provider has an end-session endpoint. */
+  endSessionUrl: URL | undefined
+  /** Revocation outcome, for the app to log or show. Failures never stop a logout. */
+  revocation: {
+    refreshToken: 'revoked' | 'failed' | 'unsupported' | 'none'
+    /** Access tokens the provider revoked, and those it would not (`unsupported_token_type` for JWT access tokens, or errors). */
+    accessTokens: { revoked: number; notRevoked: number }
+  }
+}
+
+/**
+ * Keeps one refresh token per user server-side and one down-scoped, audience-restricted access token per
+ * resource. Created by {@link createResourceClient}.
+ */
+export class ResourceClient {
+  readonly #provider: ProviderClient
+  readonly #grants: GrantRepository
+  readonly #tokens: TokenManager
+  readonly #login: LoginFlow
+  readonly #matcher: ResourceMatcher
+  readonly #resources: readonly RegisteredResource[]
+  readonly #events: TypedEmitter
+  readonly #ownedStore: TokenStore | undefined
+  #closed = false
+
+  /** @internal use {@link createResourceClient} */
+  constructor(parts: {
+    provider: ProviderClient
+    grants: GrantRepository
+    tokens: TokenManager
+    login: LoginFlow
+    matcher: ResourceMatcher
+    resources: readonly RegisteredResource[]
+    events: TypedEmitter
+    ownedStore: TokenStore | undefined
+  }) {
+    this.#provider = parts.provider
+    this.#grants = parts.grants
+    this.#tokens = parts.tokens
+    this.#login = parts.login
+    this.#matcher = parts.matcher
+    this.#resources = parts.resources
+    this.#events = parts.events
+    this.#ownedStore = parts.ownedStore
+  }
+
+  /** The provider's validated discovery metadata. */
+  get serverMetadata(): Readonly<Record<string, unknown>> {
+    return this.#provider.metadata
+  }
+
+  /** The registered resources, in configuration order (no secrets). */
+  get resources(): ReadonlyArray<{ name: string; url: string; scope: string; indicator: string | undefined; dpop: boolean }> {
+    return this.#resources.map((r) => ({ name: r.name, url: r.id, scope: r.scope, indicator: r.indicator, dpop: r.dpop }))
+  }
+
+  /**
+   * Starts a login (authorization code flow with PKCE S256, RFC 7636; RFC 9126 PAR when the provider offers it).
+   * Send the browser to the returned URL.
+   *
+   * @param key Names the user's grant: a session id, or a user id for background work.
+   * @throws `ResourceTokensError` `invalid_argument` for a bad `returnTo`; `store_unavailable`.
+   * @example
+   * ```ts
+   * const { url } = await client.startLogin(sessionId, { returnTo: '/inbox' })
+   * res.redirect(url.href)
+   * ```
+   */
+  async startLogin(key: string, options: StartLoginOptions = {}): Promise<StartLoginResult> {
+    this.#check(key)
+    return this.#login.start(key, options)
+  }
+
+  /**
+   * Finishes a login from the full callback URL: checks `state` (single use, bound to `key`), `iss`
+   * (RFC 9207), exchanges the code with the PKCE verifier, validates the ID token (nonce included) and stores the grant.
+   *
+   * @throws `invalid_callback` (unknown, replayed or foreign state, bad response), `authorization_error`
+   * (the provider sent an error, e.g. `access_denied`), `invalid_id_token`, `refresh_token_missing`,
+   * `token_endpoint_unavailable`. Nothing is stored when it throws.
+   */
+  async finishLogin(key: string, callbackUrl: string | URL): Promise<FinishLoginResult> {
+    this.#check(key)
+    return this.#login.finish(key, callbackUrl)
+  }
+
+  /**
+   * `fetch` on behalf of the user: attaches the access token of the resource `input` belongs to (or none,
+   * when it belongs to none). See the README for the redirect and retry rules.
+   *
+   * @throws `login_required`, `token_endpoint_unavailable`, `token_endpoint_error`, `insufficient_scope` (a 403
+   * from the resource, with `scope`), `redirect_refused`, `store_unavailable`; and whatever `fetch` throws.
+   * @example
+   * ```ts
+   * const res = await client.fetch(sessionId, 'https://contacts.example.com/api/people')
+   * ```
+   */
+  async fetch(key: string, input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    this.#check(key)
+    return resourceFetch(
+      {
+        matcher: this.#matcher,
+        fetch: this.#provider.options.fetch,
+        accessToken: (k, resource, rejected) => this.#tokens.accessToken(k, resource, rejected),
+        dpopHandle: async () => undefined,
+      },
+      key,
+      input,
+      init,
+    )
+  }
+
+  /**
+   * The access token `fetch` would send to `url`: cached, or obtained now.
+   *
+   * @throws `unknown_resource` when `url` belongs to no registered resource; otherwise as {@link fetch}.
+   */
+  async accessToken(key: string, url: string | URL): Promise<AccessTokenInfo> {
+    this.#check(key)
+    const resource = this.#resourceFor(url)
+    const token = await this.#tokens.accessToken(key, resource)
+    return toInfo(token, resource)
+  }
+
+  /** The ID token claims of the user's grant, or `undefined` when there is no grant. */
+  async claims(key: string): Promise<Readonly<Record<string, unknown>> | undefined> {
+    this.#check(key)
+    return (await this.#grants.read(grantKeys(key).grant))?.record.claims
+  }
+
+  /** True when a grant is stored for `key`. */
+  async hasGrant(key: string): Promise<boolean> {
+    this.#check(key)
+    return (await this.#grants.read(grantKeys(key).grant)) !== undefined
+  }
+
+  /**
+   * Stores a grant obtained elsewhere (e.g. by Passport). The ID token, when given, is verified against the
+   * provider's keys, issuer and this client's id; an expired one is accepted, since it only names the user.
+   *
+   * @throws `invalid_argument` for a missing refresh token, `invalid_id_token`.
+   */
+  async importGrant(key: string, grant: ImportedGrant): Promise<void> {
+    this.#check(key)
+    if (typeof grant?.refreshToken !== 'string' || grant.refreshToken === '') {
+      throw new ResourceTokensError('invalid_argument', '"refreshToken" must be a non-empty string')
+    }
+    const claims = grant.idToken === undefined ? {} : await verifyImportedIdToken(this.#provider, grant.idToken)
+    const keys = grantKeys(key)
+    const record: GrantRecord = { v: 1, rev: 1, refreshToken: grant.refreshToken, idToken: grant.idToken, claims, scope: undefined, createdAt: this.#provider.options.now(), tokens: {} }
+    await this.#grants.create(keys.grant, record)
+    this.#events.emit('login', { grant: keys.ref, subject: String(claims['sub'] ?? '') })
+  }
+
+  /**
+   * Logs the user out: forgets the grant first (so no request can use it any more), then revokes the refresh
+   * token and every cached access token (RFC 7009), and returns the RP-initiated logout URL. Revocation
+   * failures are reported in the result, never thrown.
+   *
+   * @throws `store_unavailable` only when the grant could not be removed.
+   */
+  async logout(key: string, options: { state?: string } = {}): Promise<LogoutResult> {
+    this.#check(key)
+    const keys = grantKeys(key)
+    const record = await this.#grants.take(keys.grant)
+    const revocation: LogoutResult['revocation'] = { refreshToken: 'none', accessTokens: { revoked: 0, notRevoked: 0 } }
+    if (record !== undefined) {
+      this.#events.emit('grant_removed', { grant: keys.ref, reason: 'logout' })
+      if (!this.#provider.canRevoke) {
+        revocation.refreshToken = 'unsupported'
+      } else {
+        revocation.refreshToken = await this.#revoke(record.refreshToken, 'refresh_token')
+        for (const token of Object.values(record.tokens)) {
+          const outcome = await this.#revoke(token.value, 'access_token')
+          if (outcome === 'revoked') revocation.accessTokens.revoked++
+          else revocation.accessTokens.notRevoked++
+        }
+      }
+      this.#provider.options.logger.info?.('logged out', { grant: keys.ref, refreshToken: revocation.refreshToken, ...revocation.accessTokens })
+    }
+    const parameters: Record<string, string> = { client_id: this.#provider.options.clientId }
+    if (record?.idToken !== undefined) parameters['id_token_hint'] = record.idToken
+    if (this.#provider.options.postLogoutRedirectUri !== undefined) parameters['post_logout_redirect_uri'] = this.#provider.options.postLogoutRedirectUri
+    if (options.state !== undefined) parameters['state'] = options.state
+    return { endSessionUrl: this.#provider.endSessionUrl(parameters), revocation }
+  }
+
+  /** Subscribes to an event (see {@link ResourceClientEvents}). */
+  on<E extends ResourceClientEventName>(event: E, listener: (payload: ResourceClientEvents[E]) => void): this {
+    this.#events.on(event, listener)
+    return this
+  }
+
+  /** Unsubscribes from an event. */
+  off<E extends ResourceClientEventName>(event: E, listener: (payload: ResourceClientEvents[E]) => void): this {
+    this.#events.off(event, listener)
+    return this
+  }
+
+  /** Stops listening to the store and closes it when the client created it. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#grants.close()
+    await this.#ownedStore?.close?.()
+  }
+
+  /** Never print internals: `util.inspect(client)` shows the configuration's public parts only. */
+  [inspect.custom](): string {
+    return `ResourceClient { issuer: '${this.#provider.options.issuer.href}', clientId: '${this.#provider.options.clientId}', resources: [${this.#resources.map((r) => `'${r.name}'`).join(', ')}] }`
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { issuer: this.#provider.options.issuer.href, clientId: this.#provider.options.clientId, resources: this.#resources.map((r) => r.name) }
+  }
+
+  async #revoke(token: string, hint: 'refresh_token' | 'access_token'): Promise<'revoked' | 'failed'> {
+    try {
+      await this.#provider.revoke(token, hint)
+      return 'revoked'
+    } catch (err) {
+      this.#provider.options.logger.debug?.('revocation refused', { hint, reason: safeCause(err).message })
+      return 'failed'
+    }
+  }
+
+  #resourceFor(url: string | URL): RegisteredResource {
+    const resource = this.#matcher.match(url)
+    if (resource === undefined) throw new ResourceTokensError('unknown_resource', 'the URL belongs to no registered resource')
+    return resource
+  }
+
+  #check(key: unknown): void {
+    if (this.#closed) throw new ResourceTokensError('invalid_argument', 'the client is closed')
+    if (typeof key !== 'string' || key === '') throw new ResourceTokensError('invalid_argument', 'the grant key must be a non-empty string')
+  }
+}
+
+function toInfo(token: CachedToken, resource: RegisteredResource): AccessTokenInfo {
+  return { value: token.value, type: token.type, scope: token.scope, expiresAt: token.expiresAt, resource: resource.name }
+}
+
+/**
+ * Creates a client: validates the options, reads the provider's discovery document, and prepares the store.
+ *
+ * @throws `ResourceTokensConfigError` (`invalid_config`) for bad options, naming the option;
+ * `ResourceTokensError` `discovery_failed` when discovery fails or its `issuer` differs from `issuer`.
+ * @example
+ * ```ts
+ * const client = await createResourceClient({
+ *   issuer: 'https://as.example.com',
+ *   clientId: 'app', clientSecret: process.env.CLIENT_SECRET,
+ *   redirectUri: 'https://app.example.com/callback',
+ *   resources: [{ url: 'https://contacts.example.com/api', scope: 'contacts:read' }],
+ * })
+ * ```
+ */
+export async function createResourceClient(options: ResourceClientOptions): Promise<ResourceClient> {
+  const resolved = resolveOptions(options)
+  const resources = resolveResources(options.resources, resolved.resourceIndicators)
+  const userStore = options.store
+  const store = prepareStore(userStore ?? new MemoryStore({ now: resolved.now }), resolved.encryptionSecrets)
+  const provider = await ProviderClient.discover(resolved)
+  const events = new TypedEmitter()
+  const grants = new GrantRepository(store, { cacheSize: resolved.cacheSize, grantTtlSeconds: resolved.grantTtlSeconds })
+  const lock = new GrantLock(store, { ttlMs: resolved.lockTtlMs, timeoutMs: resolved.lockTimeoutMs })
+  const tokens = new TokenManager(provider, grants, lock, events, resolved, async () => undefined)
+  const login = new LoginFlow(provider, store, grants, resources, events, resolved)
+  return new ResourceClient({ provider, grants, tokens, login, matcher: new ResourceMatcher(resources), resources, events, ownedStore: userStore === undefined ? store : undefined })
+}

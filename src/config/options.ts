@@ -1,0 +1,91 @@
+import type { CryptoKey } from 'openid-client'
+import type { Logger } from '../observability/logger.js'
+import type { ResourceDefinition } from '../resources/resource.js'
+import type { TokenStore } from '../stores/token-store.js'
+
+/** How the client authenticates at the token, revocation and introspection endpoints. */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt'
+
+/**
+ * Options of {@link createResourceClient}. Validated once, at construction; a bad value throws
+ * `ResourceTokensConfigError` (`code: 'invalid_config'`) naming the option.
+ */
+export interface ResourceClientOptions {
+  /** The provider's issuer identifier; discovery is read from it. https, or http on loopback only. */
+  issuer: string
+  /** The client's `client_id`. */
+  clientId: string
+  /** The client's secret, for `client_secret_basic` (default), `client_secret_post` or `client_secret_jwt`. */
+  clientSecret?: string
+  /** Client authentication method. Default `client_secret_basic` with a secret, `private_key_jwt` with a key. */
+  clientAuth?: ClientAuthMethod
+  /** Private key for `private_key_jwt` (a `CryptoKey`, or `{ key, kid }`). */
+  clientPrivateKey?: CryptoKey | { key: CryptoKey; kid?: string }
+  /** The registered redirect URI that the provider sends the browser back to. Built from config, never from request headers. */
+  redirectUri: string
+  /** Where the provider sends the browser after RP-initiated logout. */
+  postLogoutRedirectUri?: string
+  /** The protected APIs, each with its own token. At least one. */
+  resources: readonly ResourceDefinition[]
+  /** Where grants live. Default: a new {@link MemoryStore}. A store that is not in-process requires `encryption`. */
+  store?: TokenStore
+  /** Encryption at rest for stores that are not in-process memory: AES-256-GCM keys derived from these secrets. */
+  encryption?: { secrets: ReadonlyArray<string | Uint8Array> }
+  /**
+   * Send RFC 8707 `resource` for every resource (its `indicator`, or its `url`). Default `false`: only resources
+   * that set `indicator` send one, the others are down-scoped by `scope` alone.
+   */
+  resourceIndicators?: boolean
+  /** Extra scopes to request at login besides `openid`, `offline_access` and the resources' scopes (e.g. `'profile email'`). */
+  loginScope?: string
+  /** Renew a token this many seconds before it expires (capped at a quarter of its lifetime). Default 30. */
+  skewSeconds?: number
+  /** Lifetime assumed for a token whose response has no `expires_in`. Default 60 seconds. */
+  defaultTokenLifetimeSeconds?: number
+  /** Refuse tokens whose granted scope is broader than requested (`scope_broadened`). Default `false`: warn and emit. */
+  strictScopes?: boolean
+  /** Timeout for each request to the provider, in seconds. Default 10. */
+  timeoutSeconds?: number
+  /** How long a refresh may wait for the per-grant lock, in milliseconds. Default 10000. */
+  lockTimeoutMs?: number
+  /** Expiry of the per-grant lock, in milliseconds, so a crashed holder cannot block a grant forever. Default 15000. */
+  lockTtlMs?: number
+  /** How long a started login may wait for its callback, in seconds. Default 600. */
+  loginTtlSeconds?: number
+  /** Grants unused for this long expire from the store, in seconds. Default 30 days. */
+  grantTtlSeconds?: number
+  /** In-process cache size (grants). Default 10000. */
+  cacheSize?: number
+  /** Where to write what happens. Default: warnings and errors to the console. */
+  logger?: Logger
+  /** The Fetch API used for every outbound request. Default: the global `fetch`. */
+  fetch?: typeof fetch
+  /** Clock in milliseconds, for tests. Default `Date.now`. */
+  now?: () => number
+}
+
+/** Options after validation and defaults. */
+export interface ResolvedOptions {
+  readonly issuer: URL
+  readonly clientId: string
+  readonly clientSecret: string | undefined
+  readonly clientAuth: ClientAuthMethod
+  readonly clientPrivateKey: { key: CryptoKey; kid?: string } | undefined
+  readonly redirectUri: string
+  readonly postLogoutRedirectUri: string | undefined
+  readonly resourceIndicators: boolean
+  readonly loginScope: readonly string[]
+  readonly skewMs: number
+  readonly defaultTokenLifetimeMs: number
+  readonly strictScopes: boolean
+  readonly timeoutSeconds: number
+  readonly lockTimeoutMs: number
+  readonly lockTtlMs: number
+  readonly loginTtlSeconds: number
+  readonly grantTtlSeconds: number
+  readonly cacheSize: number
+  readonly logger: Logger
+  readonly fetch: typeof fetch
+  readonly now: () => number
+  readonly encryptionSecrets: ReadonlyArray<string | Uint8Array> | undefined
+}

@@ -1,0 +1,159 @@
+import { webcrypto } from 'node:crypto'
+import type { CryptoKey } from 'openid-client'
+import { ResourceTokensConfigError } from '../errors/resource-tokens-error.js'
+import { defaultLogger } from '../observability/logger.js'
+import { isLoopbackHost, isSecureOrLoopback } from '../resources/loopback.js'
+import type { RegisteredResource, ResourceDefinition } from '../resources/resource.js'
+import type { ClientAuthMethod, ResolvedOptions, ResourceClientOptions } from './options.js'
+
+const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt']
+// RFC 6749 appendix A.4: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
+
+/** Validates options once and fills in defaults. Throws `ResourceTokensConfigError` naming the option. */
+export function resolveOptions(options: ResourceClientOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) fail('options must be an object')
+  const issuer = parseUrl(options.issuer, '"issuer"')
+  if (issuer.search !== '' || issuer.hash !== '') fail('"issuer" must not have a query or fragment')
+  requireSecure(issuer, '"issuer"')
+  const clientId = requireString(options.clientId, '"clientId"')
+  const clientSecret = optionalString(options.clientSecret, '"clientSecret"')
+  const clientPrivateKey = resolvePrivateKey(options.clientPrivateKey)
+  const clientAuth = options.clientAuth ?? (clientPrivateKey !== undefined && clientSecret === undefined ? 'private_key_jwt' : 'client_secret_basic')
+  if (!AUTH_METHODS.includes(clientAuth)) fail(`"clientAuth" must be one of ${AUTH_METHODS.join(', ')}`)
+  if (clientAuth === 'private_key_jwt' && clientPrivateKey === undefined) fail('"clientPrivateKey" is required for private_key_jwt')
+  if (clientAuth !== 'private_key_jwt' && clientSecret === undefined) fail(`"clientSecret" is required for ${clientAuth}`)
+
+  const redirectUri = parseUrl(options.redirectUri, '"redirectUri"')
+  requireSecure(redirectUri, '"redirectUri"')
+  if (redirectUri.hash !== '') fail('"redirectUri" must not have a fragment')
+  let postLogoutRedirectUri: string | undefined
+  if (options.postLogoutRedirectUri !== undefined) {
+    const url = parseUrl(options.postLogoutRedirectUri, '"postLogoutRedirectUri"')
+    requireSecure(url, '"postLogoutRedirectUri"')
+    postLogoutRedirectUri = url.href
+  }
+
+  const loginScope = options.loginScope === undefined ? [] : splitScope(options.loginScope, '"loginScope"', true)
+  const encryptionSecrets = options.encryption?.secrets
+  if (options.encryption !== undefined && (!Array.isArray(encryptionSecrets) || encryptionSecrets.length === 0)) {
+    fail('"encryption.secrets" must be a non-empty array')
+  }
+
+  return {
+    issuer,
+    clientId,
+    clientSecret,
+    clientAuth,
+    clientPrivateKey,
+    redirectUri: redirectUri.href,
+    postLogoutRedirectUri,
+    resourceIndicators: optionalBoolean(options.resourceIndicators, '"resourceIndicators"') ?? false,
+    loginScope,
+    skewMs: seconds(options.skewSeconds, '"skewSeconds"', 30, 0) * 1000,
+    defaultTokenLifetimeMs: seconds(options.defaultTokenLifetimeSeconds, '"defaultTokenLifetimeSeconds"', 60, 1) * 1000,
+    strictScopes: optionalBoolean(options.strictScopes, '"strictScopes"') ?? false,
+    timeoutSeconds: seconds(options.timeoutSeconds, '"timeoutSeconds"', 10, 1),
+    lockTimeoutMs: seconds(options.lockTimeoutMs, '"lockTimeoutMs"', 10_000, 1),
+    lockTtlMs: seconds(options.lockTtlMs, '"lockTtlMs"', 15_000, 100),
+    loginTtlSeconds: seconds(options.loginTtlSeconds, '"loginTtlSeconds"', 600, 1),
+    grantTtlSeconds: seconds(options.grantTtlSeconds, '"grantTtlSeconds"', 30 * 24 * 3600, 60),
+    cacheSize: seconds(options.cacheSize, '"cacheSize"', 10_000, 0),
+    logger: options.logger ?? defaultLogger,
+    fetch: options.fetch ?? globalThis.fetch,
+    now: options.now ?? Date.now,
+    encryptionSecrets,
+  }
+}
+
+/** Validates the resource list and returns the registered resources in the given order. */
+export function resolveResources(resources: readonly ResourceDefinition[] | undefined, useIndicators: boolean): RegisteredResource[] {
+  if (!Array.isArray(resources) || resources.length === 0) fail('"resources" must be a non-empty array')
+  const seen = new Set<string>()
+  return resources.map((resource, index) => {
+    const at = `"resources[${index}]`
+    if (typeof resource !== 'object' || resource === null) fail(`${at}" must be an object`)
+    const url = parseUrl(resource.url, `${at}.url"`)
+    requireSecure(url, `${at}.url"`)
+    if (url.username !== '' || url.password !== '') fail(`${at}.url" must not contain userinfo`)
+    if (url.search !== '' || url.hash !== '') fail(`${at}.url" must not have a query or fragment`)
+    const pathPrefix = url.pathname.replace(/\/+$/, '')
+    const id = url.origin + pathPrefix
+    if (seen.has(id)) fail(`${at}.url" duplicates another resource`)
+    seen.add(id)
+    const scope = splitScope(resource.scope, `${at}.scope"`, false).join(' ')
+    let indicator = optionalString(resource.indicator, `${at}.indicator"`)
+    if (indicator !== undefined) {
+      const parsed = parseUrl(indicator, `${at}.indicator"`)
+      if (parsed.hash !== '') fail(`${at}.indicator" must not have a fragment (RFC 8707)`)
+    } else if (useIndicators) {
+      indicator = url.href
+    }
+    return {
+      id,
+      name: optionalString(resource.name, `${at}.name"`) ?? id,
+      origin: url.origin,
+      pathPrefix,
+      scope,
+      indicator,
+      dpop: optionalBoolean(resource.dpop, `${at}.dpop"`) ?? false,
+      insecureLoopback: url.protocol === 'http:',
+    }
+  })
+}
+
+function fail(message: string): never {
+  throw new ResourceTokensConfigError(message)
+}
+
+function parseUrl(value: unknown, name: string): URL {
+  if (typeof value !== 'string' || value === '') fail(`${name} must be a non-empty string`)
+  try {
+    return new URL(value)
+  } catch {
+    fail(`${name} must be an absolute URL`)
+  }
+}
+
+function requireSecure(url: URL, name: string): void {
+  if (!isSecureOrLoopback(url)) {
+    fail(url.protocol === 'http:' && !isLoopbackHost(url.hostname) ? `${name} must be https outside loopback` : `${name} must be an https URL`)
+  }
+}
+
+function requireString(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value === '') fail(`${name} must be a non-empty string`)
+  return value
+}
+
+function optionalString(value: unknown, name: string): string | undefined {
+  return value === undefined ? undefined : requireString(value, name)
+}
+
+function optionalBoolean(value: unknown, name: string): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean') fail(`${name} must be a boolean`)
+  return value
+}
+
+function seconds(value: unknown, name: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) fail(`${name} must be a number of at least ${min}`)
+  return value
+}
+
+function splitScope(value: unknown, name: string, allowEmpty: boolean): string[] {
+  if (typeof value !== 'string') fail(`${name} must be a string`)
+  const tokens = value.split(' ').filter((t) => t !== '')
+  if (!allowEmpty && tokens.length === 0) fail(`${name} must not be empty`)
+  for (const token of tokens) if (!SCOPE_TOKEN.test(token)) fail(`${name} has an invalid scope token`)
+  return tokens
+}
+
+function resolvePrivateKey(value: ResourceClientOptions['clientPrivateKey']): { key: CryptoKey; kid?: string } | undefined {
+  if (value === undefined) return undefined
+  if (value instanceof webcrypto.CryptoKey) return { key: value }
+  if (typeof value === 'object' && value !== null && value.key instanceof webcrypto.CryptoKey) {
+    return value.kid === undefined ? { key: value.key } : { key: value.key, kid: value.kid }
+  }
+  fail('"clientPrivateKey" must be a CryptoKey or { key: CryptoKey, kid?: string }')
+}

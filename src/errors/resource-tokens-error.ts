@@ -1,0 +1,101 @@
+/**
+ * Every stable error code this library throws. Match on `error.code`, never on the message.
+ *
+ * - `invalid_config`: bad options at construction (thrown by {@link createResourceClient} and store constructors).
+ * - `discovery_failed`: the issuer's discovery document could not be fetched or did not validate.
+ * - `login_required`: there is no usable grant for this key (never logged in, logged out, or the provider
+ *   rejected the refresh token). Send the user through login again.
+ * - `invalid_callback`: the authorization callback is bad: unknown, missing or replayed `state`, wrong `iss`,
+ *   or a response that fails validation.
+ * - `authorization_error`: the provider answered the authorization request with an error (`error` holds it).
+ * - `invalid_id_token`: an ID token failed validation (at login, import or refresh).
+ * - `refresh_token_missing`: the provider issued no refresh token at login.
+ * - `token_endpoint_unavailable`: a transient failure at the token endpoint (network error, timeout, 5xx).
+ *   The refresh token is kept; the next call tries again.
+ * - `token_endpoint_error`: the token endpoint answered with an OAuth error other than `invalid_grant`
+ *   (`error` holds it, e.g. `invalid_scope`, `invalid_target`).
+ * - `scope_broadened`: in strict mode, the provider granted a resource more scope than was asked.
+ * - `unknown_resource`: {@link ResourceClient.accessToken} was asked for a URL that no resource matches.
+ * - `insufficient_scope`: a resource answered 403 `insufficient_scope` (`scope` holds what it asked for).
+ * - `redirect_refused`: a redirect was met while `redirect: 'error'` was set, or there were too many.
+ * - `store_unavailable`: the token store failed (e.g. Redis is down). Nothing was changed.
+ * - `lock_timeout`: the per-grant refresh lock could not be won in time.
+ * - `decryption_failed`: a stored record did not decrypt (tampered, moved to another key, or an unknown secret).
+ * - `revocation_failed`: informational code used in logout reports; logout itself never throws it.
+ * - `invalid_argument`: a bad argument at call time (an empty key, a `returnTo` that is not a local path, a URL that is not absolute).
+ */
+export type ResourceTokensErrorCode =
+  | 'invalid_config'
+  | 'discovery_failed'
+  | 'login_required'
+  | 'invalid_callback'
+  | 'authorization_error'
+  | 'invalid_id_token'
+  | 'refresh_token_missing'
+  | 'token_endpoint_unavailable'
+  | 'token_endpoint_error'
+  | 'scope_broadened'
+  | 'unknown_resource'
+  | 'insufficient_scope'
+  | 'redirect_refused'
+  | 'store_unavailable'
+  | 'lock_timeout'
+  | 'decryption_failed'
+  | 'revocation_failed'
+  | 'invalid_argument'
+
+/** Extra, non-secret facts an error may carry. */
+export interface ResourceTokensErrorDetails {
+  /** The underlying error. Library code never puts a token or secret in a cause it creates. */
+  cause?: unknown
+  /** The OAuth 2.0 `error` value from the provider or the resource, when there was one. */
+  error?: string
+  /** The scope a resource asked for (`insufficient_scope`), or the scope in question. */
+  scope?: string
+  /** The HTTP status that led to this error, when there was one. */
+  status?: number
+}
+
+/**
+ * The one error class of this library. `code` is stable and is what callers should branch on;
+ * `message` is for people, lowercase, and never contains a token, code, verifier or secret.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.fetch(key, url)
+ * } catch (err) {
+ *   if (err instanceof ResourceTokensError && err.code === 'login_required') redirectToLogin()
+ *   else throw err
+ * }
+ * ```
+ */
+export class ResourceTokensError extends Error {
+  override readonly name: string = 'ResourceTokensError'
+  readonly code: ResourceTokensErrorCode
+  /** OAuth 2.0 `error` value, when the failure came with one. */
+  readonly error: string | undefined
+  /** Scope involved in the failure (e.g. what a resource asked for with `insufficient_scope`). */
+  readonly scope: string | undefined
+  /** HTTP status involved in the failure, when there was one. */
+  readonly status: number | undefined
+
+  constructor(code: ResourceTokensErrorCode, message: string, details: ResourceTokensErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause })
+    this.code = code
+    this.error = details.error
+    this.scope = details.scope
+    this.status = details.status
+  }
+}
+
+/**
+ * Thrown at construction time for bad options; `code` is always `invalid_config`.
+ * A subclass so that `instanceof ResourceTokensError` still holds.
+ */
+export class ResourceTokensConfigError extends ResourceTokensError {
+  override readonly name: string = 'ResourceTokensConfigError'
+  constructor(message: string, details: ResourceTokensErrorDetails = {}) {
+    super('invalid_config', message, details)
+  }
+}

@@ -1,0 +1,161 @@
+import * as oauth from 'oauth4webapi'
+import type * as client from 'openid-client'
+import { ResourceTokensError } from '../errors/resource-tokens-error.js'
+import type { CachedToken } from '../grants/grant-record.js'
+import type { ResourceMatcher } from '../resources/matcher.js'
+import type { RegisteredResource } from '../resources/resource.js'
+import { challengeError } from './challenges.js'
+import { isReplayable, REDIRECT_STATUSES, redirectDropsBody, type RequestBody } from './request-body.js'
+
+const MAX_REDIRECTS = 20
+const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']
+
+/** What the fetch needs from the rest of the client. */
+export interface ResourceFetchContext {
+  readonly matcher: ResourceMatcher
+  readonly fetch: typeof fetch
+  accessToken(key: string, resource: RegisteredResource, rejected?: string): Promise<CachedToken>
+  dpopHandle(key: string, resource: RegisteredResource): Promise<client.DPoPHandle | undefined>
+}
+
+type ResourceRequestFetch = (url: string, options: oauth.CustomFetchOptions<string, oauth.ProtectedResourceRequestBody>) => Promise<Response>
+
+interface Hop {
+  url: URL
+  method: string
+  headers: Headers
+  body: RequestBody | null
+}
+
+/**
+ * `fetch` for one user's grant. The token of the resource the URL belongs to is attached; a URL that
+ * belongs to no resource is fetched without any token. Redirects are followed here, not by the Fetch
+ * implementation, so that a token is only ever attached to a request for the resource it was issued
+ * for: a hop to another origin, another resource, or from https to http carries no token. A 401
+ * `invalid_token` is retried once with a new token when the body can be sent again; a 403
+ * `insufficient_scope` becomes a typed error.
+ */
+export async function resourceFetch(ctx: ResourceFetchContext, key: string, input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+  const request = input instanceof Request ? input : undefined
+  const start = toUrl(request?.url ?? (input as string | URL))
+  const resource = ctx.matcher.match(start)
+  if (resource === undefined) return ctx.fetch(input, init)
+
+  const mode = init.redirect ?? request?.redirect ?? 'follow'
+  let hop: Hop = {
+    url: start,
+    method: (init.method ?? request?.method ?? 'GET').toUpperCase(),
+    headers: new Headers(init.headers ?? request?.headers),
+    body: init.body ?? (request?.body == null ? null : await request.arrayBuffer()),
+  }
+  const signal = init.signal ?? request?.signal ?? undefined
+  const replayable = isReplayable(hop.body)
+
+  for (let redirects = 0; ; redirects++) {
+    const hopResource = ctx.matcher.match(hop.url)
+    const response =
+      hopResource === resource
+        ? await sendWithToken(ctx, key, resource, hop, signal, replayable)
+        : await ctx.fetch(hop.url, { method: hop.method, headers: hop.headers, body: hop.body, redirect: 'manual', ...(signal === undefined ? {} : { signal }) })
+
+    const location = response.headers.get('location')
+    if (!REDIRECT_STATUSES.has(response.status) || location === null || mode === 'manual') return response
+    if (mode === 'error') {
+      await response.body?.cancel()
+      throw new ResourceTokensError('redirect_refused', `${hop.method} ${origin(hop.url)} answered with a redirect and redirect is "error"`, { status: response.status })
+    }
+    if (redirects >= MAX_REDIRECTS) {
+      await response.body?.cancel()
+      throw new ResourceTokensError('redirect_refused', `too many redirects from ${origin(start)}`)
+    }
+    let next: URL
+    try {
+      next = new URL(location, hop.url)
+    } catch {
+      return response
+    }
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') return response
+    await response.body?.cancel()
+    hop = nextHop(hop, next, response.status, replayable)
+  }
+}
+
+async function sendWithToken(ctx: ResourceFetchContext, key: string, resource: RegisteredResource, hop: Hop, signal: AbortSignal | undefined, replayable: boolean): Promise<Response> {
+  let token = await ctx.accessToken(key, resource)
+  let retriedToken = false
+  let retriedNonce = false
+  for (;;) {
+    const dpop = token.type === 'dpop' ? await ctx.dpopHandle(key, resource) : undefined
+    const headers = new Headers(hop.headers)
+    headers.delete('authorization')
+    headers.delete('dpop')
+    let response: Response
+    let challenges: readonly oauth.WWWAuthenticateChallenge[] = []
+    try {
+      response = await oauth.protectedResourceRequest(token.value, hop.method, hop.url, headers, hop.body as oauth.ProtectedResourceRequestBody, {
+        [oauth.customFetch]: ctx.fetch as unknown as ResourceRequestFetch,
+        [oauth.allowInsecureRequests]: resource.insecureLoopback,
+        ...(dpop === undefined ? {} : { DPoP: dpop }),
+        ...(signal === undefined ? {} : { signal }),
+      })
+    } catch (err) {
+      if (!(err instanceof oauth.WWWAuthenticateChallengeError)) throw err
+      response = err.response
+      challenges = err.cause
+    }
+    const challenge = challengeError(challenges)
+    if (challenge === undefined) return response
+    if (response.status === 401 && challenge.error === 'use_dpop_nonce' && dpop !== undefined && !retriedNonce && replayable) {
+      // The DPoP handle remembered the resource's nonce; one retry with it.
+      retriedNonce = true
+      await response.body?.cancel()
+      continue
+    }
+    if (response.status === 401 && challenge.error === 'invalid_token' && !retriedToken && replayable) {
+      retriedToken = true
+      await response.body?.cancel()
+      token = await ctx.accessToken(key, resource, token.value)
+      continue
+    }
+    if (response.status === 403 && challenge.error === 'insufficient_scope') {
+      await response.body?.cancel()
+      throw new ResourceTokensError('insufficient_scope', `${hop.method} ${origin(hop.url)}${hop.url.pathname} needs more scope than the ${resource.name} token has`, {
+        status: 403,
+        error: 'insufficient_scope',
+        ...(challenge.scope === undefined ? {} : { scope: challenge.scope }),
+      })
+    }
+    return response
+  }
+}
+
+function nextHop(hop: Hop, next: URL, status: number, replayable: boolean): Hop {
+  const headers = new Headers(hop.headers)
+  let { method, body } = hop
+  if (redirectDropsBody(status, method)) {
+    method = 'GET'
+    body = null
+    for (const name of BODY_HEADERS) headers.delete(name)
+  } else if (body !== null && !replayable) {
+    throw new ResourceTokensError('redirect_refused', `cannot follow a ${status} redirect with a streamed request body`, { status })
+  }
+  if (next.origin !== hop.url.origin) {
+    // As the Fetch standard does: credentials the caller set do not cross origins either.
+    headers.delete('authorization')
+    headers.delete('cookie')
+    headers.delete('proxy-authorization')
+  }
+  return { url: next, method, headers, body }
+}
+
+function toUrl(input: string | URL): URL {
+  try {
+    return input instanceof URL ? new URL(input.href) : new URL(input)
+  } catch {
+    throw new ResourceTokensError('invalid_argument', 'the request URL must be an absolute URL')
+  }
+}
+
+function origin(url: URL): string {
+  return url.origin
+}

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { ResourceTokensError } from '../errors/resource-tokens-error.js'
+import type { TokenStore } from '../stores/token-store.js'
+import { guard } from './grant-repository.js'
+
+/**
+ * The per-grant refresh lock. A refresh of any resource may rotate the grant's refresh token, so all
+ * refreshes of one grant are serialized: first among the callers in this process (a promise chain, so
+ * they queue without polling the store), then across processes through the store's expiring lock.
+ * The store lock expires after `ttlMs` so a crashed holder cannot block the grant forever.
+ */
+export class GrantLock {
+  readonly #store: TokenStore
+  readonly #owner = randomUUID()
+  readonly #local = new Map<string, Promise<void>>()
+  readonly #ttlMs: number
+  readonly #timeoutMs: number
+
+  constructor(store: TokenStore, options: { ttlMs: number; timeoutMs: number }) {
+    this.#store = store
+    this.#ttlMs = options.ttlMs
+    this.#timeoutMs = options.timeoutMs
+  }
+
+  /** Runs `task` while holding the lock `name`; rejects with `lock_timeout` when it cannot be won in time. */
+  async run<T>(name: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.#local.get(name) ?? Promise.resolve()
+    let release!: () => void
+    const mine = new Promise<void>((resolve) => (release = resolve))
+    const tail = previous.then(() => mine)
+    this.#local.set(name, tail)
+    try {
+      await previous
+      const deadline = Date.now() + this.#timeoutMs
+      await this.#acquire(name, deadline)
+      try {
+        return await task()
+      } finally {
+        // A failed release only delays others until the lock expires; never mask the task's outcome.
+        await this.#store.unlock(name, this.#owner).catch(() => undefined)
+      }
+    } finally {
+      release()
+      if (this.#local.get(name) === tail) this.#local.delete(name)
+    }
+  }
+
+  async #acquire(name: string, deadline: number): Promise<void> {
+    let wait = 5
+    for (;;) {
+      if (await guard(() => this.#store.tryLock(name, this.#owner, this.#ttlMs))) return
+      if (Date.now() + wait > deadline) {
+        throw new ResourceTokensError('lock_timeout', 'timed out waiting for the grant refresh lock')
+      }
+      // Jittered backoff so that waiting processes do not poll in step.
+      await sleep(wait + Math.floor(Math.random() * wait))
+      wait = Math.min(wait * 2, 100)
+    }
+  }
+}

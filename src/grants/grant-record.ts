@@ -1,0 +1,51 @@
+/** An access token cached for one resource of a grant. */
+export interface CachedToken {
+  /** The access token itself. Never logged. */
+  readonly value: string
+  /** `bearer` or `dpop`, lowercased. */
+  readonly type: string
+  /** Scope the provider said it granted (or the requested scope when the response had none). */
+  readonly scope: string | undefined
+  /** When the token expires, ms since the epoch. */
+  readonly expiresAt: number
+  /** When to renew it (a little before `expiresAt`), ms since the epoch. */
+  readonly refreshAt: number
+}
+
+/** A user's grant as stored: one refresh token, the ID token's claims, and one cached token per resource. */
+export interface GrantRecord {
+  readonly v: 1
+  /** Incremented on every write; lets readers tell newer from older. */
+  readonly rev: number
+  readonly refreshToken: string
+  readonly idToken: string | undefined
+  /** Claims of the ID token obtained at login (or import). */
+  readonly claims: Readonly<Record<string, unknown>>
+  /** Scope granted at login, as the provider reported it. */
+  readonly scope: string | undefined
+  readonly createdAt: number
+  /** Cached access tokens by resource id. */
+  readonly tokens: Readonly<Record<string, CachedToken>>
+  /** The grant's DPoP key pair, as private and public JWK, when any resource uses DPoP. */
+  readonly dpopKey?: { readonly privateJwk: Readonly<Record<string, unknown>>; readonly publicJwk: Readonly<Record<string, unknown>> } | undefined
+}
+
+/** Serializes a record for the store. */
+export function serializeGrant(record: GrantRecord): string {
+  return JSON.stringify(record)
+}
+
+/** Parses a stored record; `undefined` when it is not one of ours (treated as no grant). */
+export function parseGrant(raw: string): GrantRecord | undefined {
+  let value: unknown
+  try {
+    value = JSON.parse(raw)
+  } catch {
+    return undefined
+  }
+  if (typeof value !== 'object' || value === null) return undefined
+  const record = value as Partial<GrantRecord>
+  if (record.v !== 1 || typeof record.refreshToken !== 'string' || typeof record.rev !== 'number') return undefined
+  if (typeof record.tokens !== 'object' || record.tokens === null) return undefined
+  return record as GrantRecord
+}

@@ -1,0 +1,125 @@
+import { ResourceTokensError } from '../errors/resource-tokens-error.js'
+import type { StoreWriteOptions, TokenStore } from '../stores/token-store.js'
+import { parseGrant, serializeGrant, type GrantRecord } from './grant-record.js'
+
+/** A grant as read, with the exact stored value so a later write can be compare-and-set against it. */
+export interface GrantSnapshot {
+  readonly record: GrantRecord
+  readonly raw: string
+}
+
+interface CacheEntry {
+  readonly snapshot: GrantSnapshot
+}
+
+/**
+ * Reads and writes grants through the store, with a bounded in-process cache in front of it.
+ *
+ * The cache is only used when the store can tell us about changes (`subscribe`); a store that cannot is
+ * read every time, because another process may have logged the user out or rotated the refresh token.
+ * A generation counter guards against a slow read filling the cache after a newer change was announced
+ * (the sequence guard of jose's remote JWKS). It is global rather than per key so that it costs no memory
+ * per grant; a busy store only makes a few more reads skip the cache.
+ */
+export class GrantRepository {
+  readonly #store: TokenStore
+  readonly #cache = new Map<string, CacheEntry>()
+  /** Bumped on every announced change; a read started before a bump does not fill the cache. */
+  #generation = 0
+  readonly #cacheSize: number
+  readonly #ttlSeconds: number
+  readonly #unsubscribe: (() => void) | undefined
+
+  constructor(store: TokenStore, options: { cacheSize: number; grantTtlSeconds: number }) {
+    this.#store = store
+    this.#ttlSeconds = options.grantTtlSeconds
+    this.#cacheSize = store.subscribe === undefined ? 0 : options.cacheSize
+    this.#unsubscribe = store.subscribe?.((key) => this.#invalidate(key))
+  }
+
+  /** The grant under `storeKey`, from the cache when it is coherent. */
+  async read(storeKey: string): Promise<GrantSnapshot | undefined> {
+    const cached = this.#cache.get(storeKey)
+    if (cached !== undefined) return cached.snapshot
+    return this.readFresh(storeKey)
+  }
+
+  /** The grant under `storeKey`, read from the store (after winning the refresh lock, say). */
+  async readFresh(storeKey: string): Promise<GrantSnapshot | undefined> {
+    const generation = this.#generation
+    const raw = await guard(() => this.#store.get(storeKey))
+    if (raw === undefined) return undefined
+    const record = parseGrant(raw)
+    if (record === undefined) return undefined
+    const snapshot = { record, raw }
+    if (this.#generation === generation) this.#remember(storeKey, snapshot)
+    return snapshot
+  }
+
+  /** Stores a new grant unconditionally (login, import). */
+  async create(storeKey: string, record: GrantRecord): Promise<GrantSnapshot> {
+    const raw = serializeGrant(record)
+    await guard(() => this.#store.set(storeKey, raw, this.#writeOptions()))
+    const snapshot = { record, raw }
+    this.#remember(storeKey, snapshot)
+    return snapshot
+  }
+
+  /**
+   * Replaces `previous` with `record` only if the store still holds `previous` (compare-and-set), so that a
+   * slow writer can never overwrite a newer refresh token. Resolves the new snapshot, or `undefined` when
+   * the stored grant changed or disappeared meanwhile.
+   */
+  async replace(storeKey: string, previous: GrantSnapshot, record: GrantRecord): Promise<GrantSnapshot | undefined> {
+    const raw = serializeGrant(record)
+    const written = await guard(() => this.#store.compareAndSet(storeKey, previous.raw, raw, this.#writeOptions()))
+    this.#invalidate(storeKey)
+    if (!written) return undefined
+    const snapshot = { record, raw }
+    this.#remember(storeKey, snapshot)
+    return snapshot
+  }
+
+  /** Removes the grant and returns what was there (atomically: two logouts cannot both get it). */
+  async take(storeKey: string): Promise<GrantRecord | undefined> {
+    const raw = await guard(() => this.#store.take(storeKey))
+    this.#invalidate(storeKey)
+    return raw === undefined ? undefined : parseGrant(raw)
+  }
+
+  close(): void {
+    this.#unsubscribe?.()
+    this.#cache.clear()
+  }
+
+  #writeOptions(): StoreWriteOptions {
+    return { ttlSeconds: this.#ttlSeconds }
+  }
+
+  #remember(storeKey: string, snapshot: GrantSnapshot): void {
+    if (this.#cacheSize === 0) return
+    this.#cache.delete(storeKey)
+    this.#cache.set(storeKey, { snapshot })
+    if (this.#cache.size > this.#cacheSize) {
+      // Map iteration order is insertion order: the first key is the least recently written.
+      const oldest = this.#cache.keys().next()
+      if (oldest.done !== true) this.#cache.delete(oldest.value)
+    }
+  }
+
+  #invalidate(storeKey: string): void {
+    this.#generation++
+    if (storeKey === '*') this.#cache.clear()
+    else this.#cache.delete(storeKey)
+  }
+}
+
+/** Runs a store call, turning its failures into `store_unavailable` (typed errors pass through). */
+export async function guard<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (err) {
+    if (err instanceof ResourceTokensError) throw err
+    throw new ResourceTokensError('store_unavailable', 'token store unavailable', { cause: err })
+  }
+}

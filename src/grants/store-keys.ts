@@ -1,0 +1,24 @@
+import { createHash } from 'node:crypto'
+
+/**
+ * Store keys derived from the app's grant key. The app's key may be a session id, a credential in its
+ * own right, so it is hashed: it never appears in the store, a log line or an event.
+ */
+export interface GrantKeys {
+  /** Short, stable, non-secret name for logs and events. */
+  readonly ref: string
+  readonly grant: string
+  readonly lock: string
+  /** Key of one pending login transaction of this grant key, by its state. */
+  transaction(state: string): string
+}
+
+export function grantKeys(key: string): GrantKeys {
+  const digest = createHash('sha256').update(key, 'utf8').digest('base64url')
+  return {
+    ref: digest.slice(0, 12),
+    grant: `grant:${digest}`,
+    lock: `lock:grant:${digest}`,
+    transaction: (state) => `tx:${digest}:${createHash('sha256').update(state, 'utf8').digest('base64url')}`,
+  }
+}

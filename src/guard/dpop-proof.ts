@@ -1,0 +1,188 @@
+// Checks a DPoP proof against the request and the token it accompanies (RFC 9449 sections 4.3 and 7.1),
+// with an in-memory jti replay cache and stateless HMAC nonces (RFC 9449 sections 9 and 11.1).
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+
+import { EmbeddedJWK, calculateJwkThumbprint, errors, jwtVerify, type JWK, type JWTPayload } from 'jose'
+
+import { BoundedCache } from './bounded-cache.js'
+import { GuardError, type GuardChallengeContext } from './guard-error.js'
+import type { ResolvedDpop } from './resolve-options.js'
+
+/** At most this many proofs are remembered; beyond it the oldest are forgotten first. */
+const REPLAY_CACHE_SIZE = 100_000
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv']
+
+export interface ProofContext {
+  /** The request method, upper case. */
+  method: string
+  /** The request URL in {@link normalizeHtu} form. */
+  htu: string
+  token: string
+  jkt: string
+}
+
+export function sha256Base64url(input: string): string {
+  return createHash('sha256').update(input).digest('base64url')
+}
+
+/**
+ * The `htu` comparison form (RFC 9449 section 4.3, RFC 3986 section 6.2): no query or fragment, scheme
+ * and host lowercased, default port dropped, dot-segments removed, empty path as `/`, percent-encodings
+ * in upper case and unreserved characters decoded. `undefined` when not an http(s) URL.
+ */
+export function normalizeHtu(value: string): string | undefined {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return undefined
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined
+  const path = url.pathname.replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => {
+    const char = String.fromCharCode(parseInt(hex, 16))
+    return /[A-Za-z0-9\-._~]/.test(char) ? char : `%${hex.toUpperCase()}`
+  })
+  return `${url.protocol}//${url.host}${path}`
+}
+
+/** Issues and checks stateless nonces: an HMAC of the current time window, valid for two windows. */
+export class DpopNonces {
+  readonly #key: Uint8Array
+  readonly #windowMs: number
+
+  constructor(key: Uint8Array, windowMs: number) {
+    this.#key = key
+    this.#windowMs = windowMs
+  }
+
+  #forWindow(window: number): string {
+    return createHmac('sha256', this.#key).update(`dpop-nonce:${window}`).digest('base64url')
+  }
+
+  /** The nonce to hand out now. */
+  current(now: number): string {
+    return this.#forWindow(Math.floor(now / this.#windowMs))
+  }
+
+  /** True for a nonce of the current or the previous window. */
+  isValid(nonce: string, now: number): boolean {
+    const window = Math.floor(now / this.#windowMs)
+    const given = Buffer.from(nonce)
+    return [window, window - 1].some((w) => {
+      const expected = Buffer.from(this.#forWindow(w))
+      return expected.length === given.length && timingSafeEqual(expected, given)
+    })
+  }
+}
+
+export class DpopProofVerifier {
+  readonly #config: ResolvedDpop
+  readonly #context: GuardChallengeContext
+  readonly #nonces: DpopNonces | undefined
+  readonly #seen = new BoundedCache<true>(REPLAY_CACHE_SIZE)
+
+  constructor(config: ResolvedDpop, context: GuardChallengeContext) {
+    this.#config = config
+    this.#context = context
+    this.#nonces = config.nonce === undefined ? undefined : new DpopNonces(config.nonce.key, config.nonce.windowMs)
+  }
+
+  /** The nonce to advertise now, when nonces are configured. */
+  currentNonce(now: number): string | undefined {
+    return this.#nonces?.current(now)
+  }
+
+  #invalid(description: string, cause?: unknown): GuardError {
+    return new GuardError('invalid_dpop_proof', description, { challenge: this.#context, scheme: 'DPoP', cause })
+  }
+
+  /**
+   * Checks the proof(s) in `values` (the `DPoP` header values) for the request and token. Throws a
+   * {@link GuardError} `invalid_dpop_proof` or `use_dpop_nonce`.
+   */
+  async verify(values: readonly string[], request: ProofContext, now: number): Promise<void> {
+    // A Fetch Headers joins repeated fields with ", "; a compact JWS never contains a comma.
+    if (values.length === 0) throw this.#invalid('dpop proof required')
+    const proof = values[0]?.trim() ?? ''
+    if (values.length > 1 || proof.includes(',')) throw this.#invalid('more than one dpop proof')
+    if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(proof)) throw this.#invalid('malformed dpop proof')
+
+    let payload: JWTPayload
+    let jwk: JWK
+    try {
+      const result = await jwtVerify(
+        proof,
+        async (header, token) => {
+          const embedded = header.jwk
+          if (typeof embedded !== 'object' || embedded === null) throw this.#invalid('dpop proof has no jwk header')
+          if (embedded.kty === 'oct' || PRIVATE_JWK_MEMBERS.some((member) => Object.hasOwn(embedded, member))) {
+            throw this.#invalid('dpop proof jwk must be a public key')
+          }
+          return EmbeddedJWK(header, token)
+        },
+        {
+          typ: 'dpop+jwt',
+          algorithms: this.#config.algorithms,
+          requiredClaims: ['jti', 'htm', 'htu', 'iat'],
+          currentDate: new Date(now),
+        },
+      )
+      payload = result.payload
+      jwk = result.protectedHeader.jwk as JWK
+    } catch (err) {
+      if (err instanceof GuardError) throw err
+      throw this.#invalid(describeProofFailure(err), err)
+    }
+
+    const { jti, htm, htu, iat, ath, nonce } = payload as Record<string, unknown>
+    if (typeof jti !== 'string' || jti.length === 0) throw this.#invalid('dpop proof jti must be a non-empty string')
+    if (htm !== request.method) throw this.#invalid('dpop proof htm does not match the request method')
+    if (typeof htu !== 'string' || normalizeHtu(htu) !== request.htu) {
+      throw this.#invalid('dpop proof htu does not match the request url')
+    }
+    if (typeof ath !== 'string' || ath !== sha256Base64url(request.token)) {
+      throw this.#invalid('dpop proof ath does not match the access token')
+    }
+    let thumbprint: string
+    try {
+      thumbprint = await calculateJwkThumbprint(jwk, 'sha256')
+    } catch (cause) {
+      throw this.#invalid('dpop proof jwk is invalid', cause)
+    }
+    if (thumbprint !== request.jkt) throw this.#invalid('dpop proof key does not match the access token binding')
+
+    if (this.#nonces !== undefined) {
+      if (typeof nonce !== 'string' || !this.#nonces.isValid(nonce, now)) {
+        throw new GuardError(
+          'use_dpop_nonce',
+          nonce === undefined ? 'resource server requires a nonce in the dpop proof' : 'dpop proof nonce is stale or invalid',
+          { challenge: this.#context, scheme: 'DPoP', dpopNonce: this.#nonces.current(now) },
+        )
+      }
+    }
+
+    const window = this.#config.iatWindowSeconds
+    const nowSeconds = now / 1000
+    if (typeof iat !== 'number' || Math.abs(nowSeconds - iat) > window) {
+      throw this.#invalid('dpop proof iat is outside the acceptable window')
+    }
+
+    // A proof outlives its acceptance window by nothing: iat + window bounds how long to remember it.
+    const replayKey = sha256Base64url(`${request.jkt} ${jti}`)
+    if (!this.#seen.addIfAbsent(replayKey, true, (iat + window) * 1000 + 1000, now)) {
+      throw this.#invalid('dpop proof has already been used')
+    }
+  }
+}
+
+function describeProofFailure(err: unknown): string {
+  if (err instanceof errors.JOSEAlgNotAllowed) return 'dpop proof alg is not allowed'
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'dpop proof signature is invalid'
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === 'typ') return 'dpop proof typ must be dpop+jwt'
+    if (err.reason === 'missing') return `dpop proof is missing the "${err.claim}" claim`
+    return `dpop proof "${err.claim}" claim is invalid`
+  }
+  if (err instanceof errors.JWTExpired) return 'dpop proof has expired'
+  return 'malformed dpop proof'
+}

@@ -1,0 +1,186 @@
+import * as client from 'openid-client'
+import * as oauth from 'oauth4webapi'
+import type { ResolvedOptions } from '../config/options.js'
+import { ResourceTokensError } from '../errors/resource-tokens-error.js'
+import type { GrantRecord } from '../grants/grant-record.js'
+import type { GrantRepository } from '../grants/grant-repository.js'
+import { guard } from '../grants/grant-repository.js'
+import { grantKeys } from '../grants/store-keys.js'
+import type { TypedEmitter } from '../observability/events.js'
+import { classifyProviderError, safeCause, tokenEndpointError } from '../protocol/classify-error.js'
+import type { ProviderClient } from '../protocol/provider-client.js'
+import type { RegisteredResource } from '../resources/resource.js'
+import type { TokenStore } from '../stores/token-store.js'
+import { checkReturnTo } from './return-to.js'
+
+/** Options of {@link ResourceClient.startLogin}. */
+export interface StartLoginOptions {
+  /** Where to send the user after login: a relative path on this app. Default `/`. */
+  returnTo?: string
+  /** OpenID Connect `prompt`. Default `consent` when `offline_access` is requested (OpenID Connect Core 11). */
+  prompt?: string
+  /** OpenID Connect `login_hint`. */
+  loginHint?: string
+}
+
+/** What {@link ResourceClient.startLogin} returns. */
+export interface StartLoginResult {
+  /** The provider's authorization URL: redirect the browser here. */
+  url: URL
+}
+
+/** What {@link ResourceClient.finishLogin} returns. */
+export interface FinishLoginResult {
+  /** The `returnTo` given to `startLogin`. */
+  returnTo: string
+  /** The validated ID token claims. */
+  claims: Readonly<Record<string, unknown>>
+}
+
+interface Transaction {
+  state: string
+  nonce: string
+  codeVerifier: string
+  returnTo: string
+}
+
+/**
+ * Authorization code flow with PKCE (S256), `state` and `nonce` bound to the grant key and single-use.
+ * The code exchange, ID token validation and RFC 9207 `iss` check are openid-client's; this module decides
+ * what is asked for and what is kept.
+ */
+export class LoginFlow {
+  constructor(
+    private readonly provider: ProviderClient,
+    private readonly store: TokenStore,
+    private readonly grants: GrantRepository,
+    private readonly resources: readonly RegisteredResource[],
+    private readonly events: TypedEmitter,
+    private readonly options: ResolvedOptions,
+  ) {}
+
+  /** The scope asked for at login: `openid`, `offline_access` when offered, extra login scopes, every resource scope. */
+  get loginScope(): string {
+    const scopes = new Set<string>(['openid'])
+    if (this.provider.supportsScope('offline_access') !== false) scopes.add('offline_access')
+    for (const scope of this.options.loginScope) scopes.add(scope)
+    for (const resource of this.resources) for (const scope of resource.scope.split(' ')) scopes.add(scope)
+    return [...scopes].join(' ')
+  }
+
+  async start(key: string, options: StartLoginOptions = {}): Promise<StartLoginResult> {
+    const keys = grantKeys(key)
+    const returnTo = options.returnTo === undefined ? '/' : checkReturnTo(options.returnTo)
+    const transaction: Transaction = {
+      state: client.randomState(),
+      nonce: client.randomNonce(),
+      codeVerifier: client.randomPKCECodeVerifier(),
+      returnTo,
+    }
+    const scope = this.loginScope
+    const parameters = new URLSearchParams({
+      response_type: 'code',
+      redirect_uri: this.options.redirectUri,
+      scope,
+      state: transaction.state,
+      nonce: transaction.nonce,
+      code_challenge: await client.calculatePKCECodeChallenge(transaction.codeVerifier),
+      code_challenge_method: 'S256',
+    })
+    const prompt = options.prompt ?? (scope.split(' ').includes('offline_access') ? 'consent' : undefined)
+    if (prompt !== undefined) parameters.set('prompt', prompt)
+    if (options.loginHint !== undefined) parameters.set('login_hint', options.loginHint)
+    for (const indicator of new Set(this.resources.map((r) => r.indicator))) {
+      if (indicator !== undefined) parameters.append('resource', indicator)
+    }
+    await guard(() => this.store.set(keys.transaction(transaction.state), JSON.stringify(transaction), { ttlSeconds: this.options.loginTtlSeconds }))
+    let url: URL
+    try {
+      url = await this.provider.authorizationUrl(parameters)
+    } catch (err) {
+      await this.store.delete(keys.transaction(transaction.state)).catch(() => undefined)
+      const failure = classifyProviderError(err)
+      throw tokenEndpointError(failure, err, 'pushed authorization request')
+    }
+    this.options.logger.debug?.('login started', { grant: keys.ref, par: this.provider.usesPar })
+    return { url }
+  }
+
+  async finish(key: string, callback: string | URL): Promise<FinishLoginResult> {
+    const keys = grantKeys(key)
+    const url = this.#callbackUrl(callback)
+    const state = url.searchParams.get('state')
+    if (state === null || state === '') throw invalidCallback('the callback has no state')
+    // Single use: take the transaction atomically, before anything else can fail.
+    const raw = await guard(() => this.store.take(keys.transaction(state)))
+    if (raw === undefined) throw invalidCallback('the callback state is unknown, expired, already used, or belongs to another session')
+    const transaction = JSON.parse(raw) as Transaction
+
+    let response: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers
+    try {
+      response = await this.provider.exchangeCode(url, { codeVerifier: transaction.codeVerifier, state: transaction.state, nonce: transaction.nonce })
+    } catch (err) {
+      throw callbackError(err)
+    }
+    const claims = response.claims()
+    if (claims === undefined) throw new ResourceTokensError('invalid_id_token', 'the token response has no ID token')
+    if (response.refresh_token === undefined) {
+      throw new ResourceTokensError('refresh_token_missing', 'the provider issued no refresh token: it must allow offline_access (with prompt=consent) or refresh tokens for this client')
+    }
+    const record: GrantRecord = {
+      v: 1,
+      rev: 1,
+      refreshToken: response.refresh_token,
+      idToken: response.id_token,
+      claims: { ...claims },
+      scope: response.scope,
+      createdAt: this.options.now(),
+      tokens: {},
+    }
+    const previous = await this.grants.take(keys.grant)
+    await this.grants.create(keys.grant, record)
+    if (previous !== undefined && previous.refreshToken !== record.refreshToken) {
+      // A new login replaces the old grant; the old refresh token must not live on at the provider.
+      this.provider.revoke(previous.refreshToken, 'refresh_token').catch(() => undefined)
+    }
+    this.events.emit('login', { grant: keys.ref, subject: String(claims.sub) })
+    this.options.logger.info?.('login finished', { grant: keys.ref })
+    return { returnTo: transaction.returnTo, claims: record.claims }
+  }
+
+  #callbackUrl(callback: string | URL): URL {
+    let url: URL
+    try {
+      url = callback instanceof URL ? new URL(callback.href) : new URL(callback)
+    } catch {
+      throw invalidCallback('the callback URL is not an absolute URL')
+    }
+    const expected = new URL(this.options.redirectUri)
+    if (url.origin !== expected.origin || url.pathname !== expected.pathname) {
+      throw invalidCallback('the callback URL is not the configured redirect URI')
+    }
+    return url
+  }
+}
+
+function invalidCallback(message: string, cause?: unknown): ResourceTokensError {
+  return new ResourceTokensError('invalid_callback', message, cause === undefined ? {} : { cause: safeCause(cause) })
+}
+
+function callbackError(err: unknown): ResourceTokensError {
+  if (err instanceof oauth.AuthorizationResponseError) {
+    return new ResourceTokensError('authorization_error', `the provider answered the authorization request with ${err.error}`, { error: err.error, cause: safeCause(err) })
+  }
+  const failure = classifyProviderError(err)
+  switch (failure.kind) {
+    case 'invalid_grant':
+      return invalidCallback('the provider rejected the authorization code (replayed, expired, or issued for another PKCE challenge)', err)
+    case 'transient':
+    case 'id_token':
+      return tokenEndpointError(failure, err, 'login')
+    case 'oauth_error':
+      return new ResourceTokensError('invalid_callback', `the token endpoint rejected the authorization code with ${failure.error}`, { error: failure.error, status: failure.status, cause: safeCause(err) })
+    case 'invalid_response':
+      return invalidCallback(`the authorization response failed validation: ${failure.reason}`, err)
+  }
+}

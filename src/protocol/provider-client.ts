@@ -1,0 +1,109 @@
+import * as client from 'openid-client'
+import type { ResolvedOptions } from '../config/options.js'
+import { ResourceTokensError } from '../errors/resource-tokens-error.js'
+import { isLoopbackHost } from '../resources/loopback.js'
+import { safeCause } from './classify-error.js'
+
+/**
+ * The one place that talks OAuth 2.0 / OpenID Connect to the provider, through openid-client. Everything
+ * above works with plain results and our typed errors; nothing above parses a protocol message.
+ */
+export class ProviderClient {
+  readonly config: client.Configuration
+  readonly #options: ResolvedOptions
+
+  private constructor(config: client.Configuration, options: ResolvedOptions) {
+    this.config = config
+    this.#options = options
+  }
+
+  /** Reads discovery and builds the client configuration. Rejects with `discovery_failed`. */
+  static async discover(options: ResolvedOptions): Promise<ProviderClient> {
+    const metadata: Partial<client.ClientMetadata> = {
+      client_id: options.clientId,
+      redirect_uris: [options.redirectUri],
+      response_types: ['code'],
+    }
+    if (options.clientSecret !== undefined) metadata.client_secret = options.clientSecret
+    if (options.postLogoutRedirectUri !== undefined) metadata.post_logout_redirect_uris = [options.postLogoutRedirectUri]
+    const execute: Array<(config: client.Configuration) => void> = []
+    if (options.issuer.protocol === 'http:' && isLoopbackHost(options.issuer.hostname)) execute.push(client.allowInsecureRequests)
+    let config: client.Configuration
+    try {
+      config = await client.discovery(options.issuer, options.clientId, metadata, clientAuth(options), {
+        execute,
+        timeout: options.timeoutSeconds,
+        [client.customFetch]: options.fetch as client.CustomFetch,
+      })
+    } catch (err) {
+      throw new ResourceTokensError('discovery_failed', `discovery of ${options.issuer.href} failed: ${err instanceof Error ? err.message : 'unknown error'}`, { cause: safeCause(err) })
+    }
+    return new ProviderClient(config, options)
+  }
+
+  get metadata(): Readonly<client.ServerMetadata> {
+    return this.config.serverMetadata()
+  }
+
+  /** Scopes the provider advertises, or undefined when it does not say. */
+  supportsScope(scope: string): boolean | undefined {
+    const supported = this.metadata.scopes_supported
+    return Array.isArray(supported) ? supported.includes(scope) : undefined
+  }
+
+  /** Whether to send the authorization request through PAR (RFC 9126): whenever the provider offers it. */
+  get usesPar(): boolean {
+    return typeof this.metadata.pushed_authorization_request_endpoint === 'string'
+  }
+
+  async authorizationUrl(parameters: URLSearchParams): Promise<URL> {
+    if (this.usesPar) return client.buildAuthorizationUrlWithPAR(this.config, parameters)
+    return client.buildAuthorizationUrl(this.config, parameters)
+  }
+
+  async exchangeCode(callbackUrl: URL, checks: { codeVerifier: string; state: string; nonce: string }): Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers> {
+    return client.authorizationCodeGrant(this.config, callbackUrl, {
+      pkceCodeVerifier: checks.codeVerifier,
+      expectedState: checks.state,
+      expectedNonce: checks.nonce,
+      idTokenExpected: true,
+    })
+  }
+
+  async refresh(refreshToken: string, parameters: URLSearchParams, dpop?: client.DPoPHandle): Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers> {
+    return client.refreshTokenGrant(this.config, refreshToken, parameters, dpop === undefined ? undefined : { DPoP: dpop })
+  }
+
+  async revoke(token: string, hint: 'refresh_token' | 'access_token'): Promise<void> {
+    await client.tokenRevocation(this.config, token, { token_type_hint: hint })
+  }
+
+  get canRevoke(): boolean {
+    return typeof this.metadata.revocation_endpoint === 'string'
+  }
+
+  endSessionUrl(parameters: Record<string, string>): URL | undefined {
+    if (typeof this.metadata.end_session_endpoint !== 'string') return undefined
+    return client.buildEndSessionUrl(this.config, parameters)
+  }
+
+  get options(): ResolvedOptions {
+    return this.#options
+  }
+}
+
+function clientAuth(options: ResolvedOptions): client.ClientAuth {
+  switch (options.clientAuth) {
+    case 'client_secret_post':
+      return client.ClientSecretPost(options.clientSecret)
+    case 'client_secret_jwt':
+      return client.ClientSecretJwt(options.clientSecret)
+    case 'private_key_jwt': {
+      const key = options.clientPrivateKey
+      if (key === undefined) throw new TypeError('unreachable: validated at construction')
+      return client.PrivateKeyJwt(key.kid === undefined ? key.key : { key: key.key, kid: key.kid })
+    }
+    case 'client_secret_basic':
+      return client.ClientSecretBasic(options.clientSecret)
+  }
+}

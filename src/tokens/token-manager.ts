@@ -1,0 +1,197 @@
+import type * as client from 'openid-client'
+import type { ResolvedOptions } from '../config/options.js'
+import { ResourceTokensError } from '../errors/resource-tokens-error.js'
+import type { CachedToken, GrantRecord } from '../grants/grant-record.js'
+import type { GrantLock } from '../grants/grant-lock.js'
+import type { GrantRepository, GrantSnapshot } from '../grants/grant-repository.js'
+import { grantKeys, type GrantKeys } from '../grants/store-keys.js'
+import type { TypedEmitter } from '../observability/events.js'
+import { classifyProviderError, tokenEndpointError } from '../protocol/classify-error.js'
+import type { ProviderClient } from '../protocol/provider-client.js'
+import type { RegisteredResource } from '../resources/resource.js'
+import { scopeMinus, scopeSet } from './scope.js'
+
+/** Supplies the grant's DPoP handle for a resource that uses DPoP (undefined for bearer resources). */
+export type DPoPSource = (snapshot: GrantSnapshot, resource: RegisteredResource) => Promise<client.DPoPHandle | undefined>
+
+/**
+ * Obtains, caches and renews one access token per (grant, resource) from the grant's refresh token.
+ *
+ * - Hot path: a fresh cached token is returned without I/O beyond the grant cache.
+ * - Single-flight: concurrent callers for the same grant and resource share one pending renewal; never
+ *   across resources, so no caller can be handed another resource's token.
+ * - Serialized per grant: renewals of one grant take the grant lock, re-read the grant once it is won (another
+ *   caller or process may have renewed or rotated meanwhile) and store the rotated refresh token with
+ *   compare-and-set before the lock is released, so the provider never sees a refresh token twice.
+ */
+export class TokenManager {
+  readonly #pending = new Map<string, Promise<CachedToken>>()
+
+  constructor(
+    private readonly provider: ProviderClient,
+    private readonly grants: GrantRepository,
+    private readonly lock: GrantLock,
+    private readonly events: TypedEmitter,
+    private readonly options: ResolvedOptions,
+    private readonly dpop: DPoPSource,
+  ) {}
+
+  /**
+   * The access token for `resource` of the grant under `key`. `rejected` names a token the resource just
+   * refused (`invalid_token`): it is not returned again.
+   */
+  async accessToken(key: string, resource: RegisteredResource, rejected?: string): Promise<CachedToken> {
+    const keys = grantKeys(key)
+    const snapshot = await this.grants.read(keys.grant)
+    if (snapshot === undefined) throw loginRequired()
+    const cached = snapshot.record.tokens[resource.id]
+    if (cached !== undefined && this.#usable(cached, rejected)) return cached
+
+    const flightKey = `${keys.grant}\n${resource.id}\n${resource.scope}\n${rejected === undefined ? '' : 'retry'}`
+    let flight = this.#pending.get(flightKey)
+    if (flight === undefined) {
+      flight = this.#renew(keys, resource, rejected).finally(() => this.#pending.delete(flightKey))
+      this.#pending.set(flightKey, flight)
+    }
+    return flight
+  }
+
+  #usable(token: CachedToken, rejected: string | undefined): boolean {
+    return token.value !== rejected && this.options.now() < token.refreshAt
+  }
+
+  async #renew(keys: GrantKeys, resource: RegisteredResource, rejected: string | undefined): Promise<CachedToken> {
+    return this.lock.run(keys.lock, async () => {
+      const snapshot = await this.grants.readFresh(keys.grant)
+      if (snapshot === undefined) throw loginRequired()
+      const cached = snapshot.record.tokens[resource.id]
+      if (cached !== undefined && this.#usable(cached, rejected)) return cached
+      try {
+        return await this.#refresh(keys, snapshot, resource)
+      } catch (err) {
+        const code = err instanceof ResourceTokensError ? err.code : 'token_endpoint_unavailable'
+        this.events.emit('refresh_failed', { grant: keys.ref, resource: resource.name, code })
+        this.options.logger.warn?.('refresh failed', { grant: keys.ref, resource: resource.name, code })
+        throw err
+      }
+    })
+  }
+
+  async #refresh(keys: GrantKeys, snapshot: GrantSnapshot, resource: RegisteredResource, attempt = 0): Promise<CachedToken> {
+    const parameters = new URLSearchParams({ scope: resource.scope })
+    if (resource.indicator !== undefined) parameters.set('resource', resource.indicator)
+    const dpop = await this.dpop(snapshot, resource)
+    const startedAt = this.options.now()
+    let response: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers
+    try {
+      response = await this.provider.refresh(snapshot.record.refreshToken, parameters, dpop)
+    } catch (err) {
+      const failure = classifyProviderError(err)
+      if (failure.kind === 'invalid_grant') {
+        // Another instance may have rotated the refresh token a moment ago (its lock expired, or it does not
+        // share our lock): if the stored grant changed, try once more with what is there now.
+        const current = await this.grants.readFresh(keys.grant)
+        if (current !== undefined && current.record.refreshToken !== snapshot.record.refreshToken && attempt === 0) {
+          return this.#refresh(keys, current, resource, attempt + 1)
+        }
+        if (current !== undefined && current.record.refreshToken === snapshot.record.refreshToken) {
+          await this.grants.take(keys.grant)
+          this.events.emit('grant_removed', { grant: keys.ref, reason: 'invalid_grant' })
+          this.options.logger.info?.('grant removed after invalid_grant', { grant: keys.ref })
+        }
+      }
+      throw tokenEndpointError(failure, err, `refresh for ${resource.name}`)
+    }
+
+    if (!this.#sameIdentity(snapshot.record, response)) {
+      // The refresh token may already be rotated; a grant that answers for another user is not kept either way.
+      await this.grants.take(keys.grant)
+      this.events.emit('grant_removed', { grant: keys.ref, reason: 'invalid_grant' })
+      throw new ResourceTokensError('invalid_id_token', `refresh for ${resource.name}: the refreshed ID token names another subject or issuer; the grant was removed`)
+    }
+    const token = this.#toCachedToken(keys, response, resource, startedAt)
+    const rotated = response.refresh_token !== undefined && response.refresh_token !== snapshot.record.refreshToken
+    const written = await this.#store(keys, snapshot, response, resource, token)
+    if (!written) {
+      if (rotated && response.refresh_token !== undefined) {
+        // The grant was removed (logout) while we refreshed: the new refresh token must not outlive it.
+        await this.provider.revoke(response.refresh_token, 'refresh_token').catch(() => undefined)
+      }
+      throw loginRequired()
+    }
+    this.events.emit('token', { grant: keys.ref, resource: resource.name, scope: token.scope, tokenType: token.type, expiresIn: response.expires_in, rotated })
+    this.options.logger.debug?.('access token obtained', { grant: keys.ref, resource: resource.name, scope: token.scope, rotated })
+    return token
+  }
+
+  /** Writes the new token and refresh token with compare-and-set; merges onto a newer grant if one appeared. */
+  async #store(keys: GrantKeys, snapshot: GrantSnapshot, response: client.TokenEndpointResponse, resource: RegisteredResource, token: CachedToken): Promise<boolean> {
+    const usedRefreshToken = snapshot.record.refreshToken
+    let base = snapshot
+    for (let i = 0; i < 5; i++) {
+      // Only replace the refresh token if the stored one is the one we used: never overwrite a newer one.
+      const refreshToken = base.record.refreshToken === usedRefreshToken ? (response.refresh_token ?? usedRefreshToken) : base.record.refreshToken
+      const next: GrantRecord = {
+        ...base.record,
+        rev: base.record.rev + 1,
+        refreshToken,
+        idToken: response.id_token ?? base.record.idToken,
+        tokens: { ...this.#liveTokens(base.record.tokens), [resource.id]: token },
+      }
+      if ((await this.grants.replace(keys.grant, base, next)) !== undefined) return true
+      const current = await this.grants.readFresh(keys.grant)
+      if (current === undefined) return false
+      base = current
+    }
+    throw new ResourceTokensError('store_unavailable', 'could not store the renewed token: the grant kept changing')
+  }
+
+  #liveTokens(tokens: Readonly<Record<string, CachedToken>>): Record<string, CachedToken> {
+    const now = this.options.now()
+    const live: Record<string, CachedToken> = {}
+    for (const [id, token] of Object.entries(tokens)) if (token.expiresAt > now) live[id] = token
+    return live
+  }
+
+  #toCachedToken(keys: GrantKeys, response: client.TokenEndpointResponse, resource: RegisteredResource, startedAt: number): CachedToken {
+    const requested = scopeSet(resource.scope)
+    const granted = response.scope === undefined ? requested : scopeSet(response.scope)
+    const extra = scopeMinus(granted, requested)
+    if (extra.length > 0) {
+      const payload = { grant: keys.ref, resource: resource.name, requested: resource.scope, granted: [...granted].join(' ') }
+      this.events.emit('scope_broadened', payload)
+      this.options.logger.warn?.('the provider granted more scope than requested: audience restriction may not hold', payload)
+      if (this.options.strictScopes) {
+        throw new ResourceTokensError('scope_broadened', `the provider granted ${resource.name} more scope than requested (${extra.join(' ')})`, { scope: [...granted].join(' ') })
+      }
+    }
+    const missing = scopeMinus(requested, granted)
+    if (missing.length > 0) {
+      const payload = { grant: keys.ref, resource: resource.name, requested: resource.scope, granted: [...granted].join(' ') }
+      this.events.emit('scope_narrowed', payload)
+      this.options.logger.warn?.('the provider granted less scope than requested', payload)
+    }
+    const lifetimeMs = typeof response.expires_in === 'number' && response.expires_in > 0 ? response.expires_in * 1000 : this.options.defaultTokenLifetimeMs
+    const expiresAt = startedAt + lifetimeMs
+    return {
+      value: response.access_token,
+      type: response.token_type.toLowerCase(),
+      scope: response.scope ?? resource.scope,
+      expiresAt,
+      refreshAt: expiresAt - Math.min(this.options.skewMs, lifetimeMs / 4),
+    }
+  }
+
+  /** A refreshed ID token must name the same user at the same issuer (OpenID Connect Core 12.2). */
+  #sameIdentity(record: GrantRecord, response: client.TokenEndpointResponseHelpers): boolean {
+    const claims = response.claims()
+    if (claims === undefined) return true
+    const sub = record.claims['sub']
+    const iss = record.claims['iss']
+    return (sub === undefined || claims.sub === sub) && (iss === undefined || claims.iss === iss)
+  }
+}
+
+function loginRequired(): ResourceTokensError {
+  return new ResourceTokensError('login_required', 'no usable grant for this key: log in again')
+}

@@ -1,0 +1,624 @@
+// A real oidc-provider (v9) authorization server for integration tests, with instrumentation
+// the library's tests need: token-endpoint request log, refresh-token reuse counter, fault
+// injection, a mutable resource-indicator registry and a headless login.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+
+import { TEST_SIGNING_KEYS } from './keys.js';
+
+export interface TestResource {
+  indicator: string;
+  /** space-separated, e.g. 'contacts:read contacts:write' */
+  scope: string;
+  accessTokenFormat?: 'jwt' | 'opaque';
+  accessTokenTTL?: number;
+}
+
+export interface TestProviderOptions {
+  /** default true (features.resourceIndicators) */
+  resourceIndicators?: boolean;
+  /** default true: rotate on EVERY use */
+  rotateRefreshToken?: boolean;
+  /** default 'jwt' (for resource-indicator tokens) */
+  accessTokenFormat?: 'jwt' | 'opaque';
+  /** seconds, default 300 */
+  accessTokenTTL?: number;
+  idTokenTTL?: number;
+  resources?: TestResource[];
+  /** scopes to list in `scopes` (needed when resourceIndicators is false, e.g. contacts:read) */
+  extraScopes?: string[];
+  /** extra oidc-provider client metadata; a default confidential client is always registered */
+  clients?: object[];
+  /** default true */
+  pkceRequired?: boolean;
+}
+
+export interface TokenRequestRecord {
+  grantType: string;
+  scope?: string;
+  resource?: string[];
+  /** sha256 hex of the presented refresh_token, never the raw token */
+  refreshTokenHash?: string;
+  /** HTTP status sent; 0 while in flight or when the socket was reset */
+  status: number;
+  at: number;
+  /** set when the provider found this refresh token already rotated away (counted by reusedRefreshTokens) */
+  reusedRefreshToken?: boolean;
+}
+
+export type TokenFault = { status: number; body?: string; contentType?: string } | 'reset';
+
+export interface TokenEndpointHookContext {
+  grantType: string;
+  body: URLSearchParams;
+}
+
+export interface LoginOptions {
+  /** default: the request's login_hint, else 'alice' */
+  accountId?: string;
+  /** end the first interaction with access_denied */
+  deny?: boolean;
+}
+
+export interface TestProvider {
+  issuer: string;
+  port: number;
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+  postLogoutRedirectUri: string;
+  provider: unknown;
+  tokenRequests: TokenRequestRecord[];
+  reusedRefreshTokens(): number;
+  resetCounters(): void;
+  registerResource(r: TestResource): void;
+  failTokenRequests(count: number, fault: TokenFault): void;
+  setTokenEndpointHook(hook?: (ctx: TokenEndpointHookContext) => Promise<void> | void): void;
+  login(authorizationUrl: string | URL, options?: LoginOptions): Promise<string>;
+  introspect(token: string): Promise<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+/** Credentials of the resource-server client allowed to introspect every client's tokens. */
+export const RS_CLIENT = { clientId: 'rs', clientSecret: 'rs-secret-for-tests-only-0123456789' } as const;
+
+const CLIENT_ID = 'app';
+const CLIENT_SECRET = 'app-secret-for-tests-only-0123456789';
+
+// Routes pinned in the configuration so the middleware below can match them without discovery.
+const ROUTES = {
+  authorization: '/auth',
+  token: '/token',
+  introspection: '/token/introspection',
+  revocation: '/token/revocation',
+  jwks: '/jwks',
+  end_session: '/session/end',
+  userinfo: '/me',
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Loose typing of the parts of oidc-provider we touch (the package ships no types).
+
+interface Grant {
+  addOIDCScope(scope: string): void;
+  addOIDCClaims(claims: string[]): void;
+  addResourceScope(indicator: string, scope: string): void;
+  save(): Promise<string>;
+}
+interface InteractionDetails {
+  uid: string;
+  prompt: {
+    name: string;
+    details: {
+      missingOIDCScope?: string[];
+      missingOIDCClaims?: string[];
+      missingResourceScopes?: Record<string, string[]>;
+    };
+  };
+  params: Record<string, unknown>;
+  session?: { accountId?: string };
+  grantId?: string;
+}
+interface OidcProvider {
+  callback(): (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
+  interactionFinished(
+    req: IncomingMessage,
+    res: ServerResponse,
+    result: Record<string, unknown>,
+    options?: { mergeWithLastSubmission?: boolean },
+  ): Promise<void>;
+  Grant: { new (init: { accountId: string; clientId: string }): Grant; find(id: string): Promise<Grant | undefined> };
+  on(event: string, listener: (...args: unknown[]) => void): void;
+}
+interface OidcModule {
+  Provider: new (issuer: string, configuration: Record<string, unknown>) => OidcProvider;
+  errors: { InvalidTarget: new (description?: string) => Error };
+}
+
+let oidcModule: Promise<OidcModule> | undefined;
+
+/**
+ * oidc-provider prints "Unsupported runtime" at import time on Node 20 (it wants 22+) although
+ * everything works; filter that single line out of console.warn for the duration of the import.
+ * The specifier is a variable so TypeScript types the import as `any` instead of failing on the
+ * missing declaration file.
+ */
+function loadOidcProvider(): Promise<OidcModule> {
+  oidcModule ??= (async () => {
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => {
+      if (typeof args[0] === 'string' && args[0].includes('Unsupported runtime')) return;
+      warn(...args);
+    };
+    try {
+      const specifier = 'oidc-provider';
+      return (await import(specifier)) as OidcModule;
+    } finally {
+      console.warn = warn;
+    }
+  })();
+  return oidcModule;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-provider storage. oidc-provider's default memory adapter is one process-wide LRU capped at
+// 1000 entries, so busy tests could see tokens evicted (spurious invalid_grant); this one is
+// unbounded, isolated per provider, and keeps the grant index that revokeByGrantId needs (the
+// provider revokes a whole grant on refresh-token reuse).
+
+type Payload = Record<string, unknown> & { grantId?: string; uid?: string; userCode?: string };
+
+class ExpiringMap {
+  readonly #entries = new Map<string, { value: unknown; expiresAt: number }>();
+  get(key: string): unknown {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= Date.now()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+  set(key: string, value: unknown, expiresIn?: number): void {
+    const expiresAt = typeof expiresIn === 'number' ? Date.now() + expiresIn * 1000 : Infinity;
+    this.#entries.set(key, { value, expiresAt });
+  }
+  delete(key: string): void {
+    this.#entries.delete(key);
+  }
+}
+
+const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+
+/** Observes the provider's own refresh-token bookkeeping; see reuse detection below. */
+interface AdapterObserver {
+  onFind(model: string, id: string): void;
+  onConsume(model: string, id: string): void;
+}
+
+function adapterFactory(observer: AdapterObserver): (model: string) => object {
+  const store = new ExpiringMap();
+  const grants = new Map<string, Set<string>>();
+  return (model: string) => {
+    const key = (id: string) => `${model}:${id}`;
+    const find = async (id: string | undefined) => {
+      if (id === undefined) return undefined;
+      observer.onFind(model, id);
+      return store.get(key(id)) as Payload | undefined;
+    };
+    return {
+      async upsert(id: string, payload: Payload, expiresIn?: number) {
+        store.set(key(id), payload, expiresIn);
+        if (model === 'Session' && payload.uid) store.set(`sessionUid:${payload.uid}`, id, expiresIn);
+        if (payload.userCode) store.set(`userCode:${payload.userCode}`, id, expiresIn);
+        if (GRANTABLE.has(model) && payload.grantId) {
+          const members = grants.get(payload.grantId) ?? new Set<string>();
+          members.add(key(id));
+          grants.set(payload.grantId, members);
+        }
+      },
+      find,
+      findByUid: async (uid: string) => find(store.get(`sessionUid:${uid}`) as string | undefined),
+      findByUserCode: async (code: string) => find(store.get(`userCode:${code}`) as string | undefined),
+      async consume(id: string) {
+        const payload = store.get(key(id)) as Payload | undefined;
+        if (payload) payload['consumed'] = Math.floor(Date.now() / 1000);
+        observer.onConsume(model, id);
+      },
+      async destroy(id: string) {
+        store.delete(key(id));
+      },
+      async revokeByGrantId(grantId: string) {
+        for (const member of grants.get(grantId) ?? []) store.delete(member);
+        grants.delete(grantId);
+      },
+    };
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function startTestProvider(options: TestProviderOptions = {}): Promise<TestProvider> {
+  const { Provider, errors } = await loadOidcProvider();
+  const accessTokenTTL = options.accessTokenTTL ?? 300;
+  const registry = new Map<string, TestResource>();
+  for (const r of options.resources ?? []) registry.set(r.indicator, r);
+
+  // Listen first: the issuer must contain the port, and the provider needs the issuer.
+  let handler: (req: IncomingMessage, res: ServerResponse) => Promise<void> = async (_req, res) => {
+    res.statusCode = 503;
+    res.end();
+  };
+  const server = createServer((req, res) => {
+    handler(req, res).catch((err: unknown) => {
+      if (res.headersSent) res.destroy();
+      else {
+        res.statusCode = 500;
+        res.setHeader('content-type', 'text/plain');
+        res.end(`test provider error: ${String(err)}`);
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  server.unref();
+  const port = (server.address() as AddressInfo).port;
+  const issuer = `http://127.0.0.1:${port}`;
+  // Served by nothing on purpose: login() captures the callback instead of requesting it.
+  const redirectUri = `${issuer}/cb-app`;
+  const postLogoutRedirectUri = `${issuer}/logged-out-app`;
+
+  // ---- instrumentation state
+  const tokenRequests: TokenRequestRecord[] = [];
+  const faults: TokenFault[] = [];
+  let hook: ((ctx: TokenEndpointHookContext) => Promise<void> | void) | undefined;
+  // Reuse is judged where the provider judges it: when it looks up a refresh token it has already
+  // consumed (rotated away). Deciding at arrival would miss two concurrent requests with the same
+  // token (both arrive before either consumes it) and would wrongly count a retry after an error
+  // the provider raises before rotating (e.g. invalid_scope).
+  const consumedRefreshTokens = new Set<string>(); // sha256 of values
+  const inFlight = new AsyncLocalStorage<TokenRequestRecord>();
+  let reused = 0;
+  const observer: AdapterObserver = {
+    onConsume(model, id) {
+      // Opaque refresh tokens are stored under their value, so id is the token itself.
+      if (model === 'RefreshToken') consumedRefreshTokens.add(sha256(id));
+    },
+    onFind(model, id) {
+      const record = inFlight.getStore();
+      if (model !== 'RefreshToken' || record?.grantType !== 'refresh_token' || record.reusedRefreshToken) return;
+      const hash = sha256(id);
+      if (hash === record.refreshTokenHash && consumedRefreshTokens.has(hash)) {
+        record.reusedRefreshToken = true;
+        reused += 1;
+      }
+    },
+  };
+
+  const provider = new Provider(issuer, {
+    jwks: { keys: TEST_SIGNING_KEYS.map((k) => ({ ...k })) },
+    routes: ROUTES,
+    adapter: adapterFactory(observer),
+    cookies: { keys: ['test-cookie-key-0123456789'] },
+    clients: [
+      {
+        client_id: CLIENT_ID,
+        client_secret: CLIENT_SECRET,
+        redirect_uris: [redirectUri],
+        post_logout_redirect_uris: [postLogoutRedirectUri],
+        grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
+      // Plays the resource servers' part at the introspection endpoint; cannot obtain tokens.
+      {
+        client_id: RS_CLIENT.clientId,
+        client_secret: RS_CLIENT.clientSecret,
+        redirect_uris: [],
+        response_types: [],
+        grant_types: [],
+      },
+      ...(options.clients ?? []),
+    ],
+    responseTypes: ['code'],
+    scopes: ['openid', 'offline_access', 'email', 'profile', ...(options.extraScopes ?? [])],
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    findAccount: async (_ctx: unknown, sub: string) => ({
+      accountId: sub,
+      claims: async () => ({ sub, email: `${sub}@example.test`, email_verified: true, name: `Test ${sub}` }),
+    }),
+    pkce: { required: () => options.pkceRequired ?? true },
+    rotateRefreshToken: options.rotateRefreshToken ?? true,
+    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }, code: { scopes: Set<string> }) =>
+      client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    // Defaults print "you SHOULD change it" notices; these are the same policies, stated.
+    clientBasedCORS: () => true,
+    ttl: {
+      AccessToken: accessTokenTTL,
+      ClientCredentials: accessTokenTTL,
+      IdToken: options.idTokenTTL ?? 3600,
+      RefreshToken: 24 * 60 * 60,
+      AuthorizationCode: 60,
+      Interaction: 600,
+      Session: 24 * 60 * 60,
+      Grant: 24 * 60 * 60,
+    },
+    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
+    features: {
+      devInteractions: { enabled: false },
+      revocation: { enabled: true, allowedPolicy: revocationAllowed },
+      introspection: { enabled: true, allowedPolicy: introspectionAllowed },
+      rpInitiatedLogout: { enabled: true },
+      clientCredentials: { enabled: true },
+      resourceIndicators: {
+        enabled: options.resourceIndicators ?? true,
+        // No resource parameter: no resource-server token (opaque, userinfo only).
+        defaultResource: () => undefined,
+        // Code exchange without `resource` must not silently pick a granted resource.
+        useGrantedResource: () => false,
+        getResourceServerInfo: (_ctx: unknown, indicator: string) => {
+          const r = registry.get(indicator);
+          if (!r) throw new errors.InvalidTarget(`unknown resource indicator: ${indicator}`);
+          const format = r.accessTokenFormat ?? options.accessTokenFormat ?? 'jwt';
+          return {
+            scope: r.scope,
+            audience: indicator,
+            accessTokenTTL: r.accessTokenTTL ?? accessTokenTTL,
+            accessTokenFormat: format,
+            ...(format === 'jwt' ? { jwt: { sign: { alg: 'RS256' } } } : {}),
+          };
+        },
+      },
+    },
+  });
+  const callback = provider.callback();
+
+  async function onTokenRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readAll(req);
+    const body = new URLSearchParams(raw.toString('utf8'));
+    const refreshToken = body.get('refresh_token');
+    const record: TokenRequestRecord = { grantType: body.get('grant_type') ?? '', status: 0, at: Date.now() };
+    const scope = body.get('scope');
+    if (scope !== null) record.scope = scope;
+    const resource = body.getAll('resource');
+    if (resource.length > 0) record.resource = resource;
+    if (refreshToken !== null) record.refreshTokenHash = sha256(refreshToken);
+    tokenRequests.push(record);
+    // The fault is chosen in arrival order, before any hook delay, so tests are deterministic.
+    const fault = faults.shift();
+
+    await hook?.({ grantType: record.grantType, body });
+
+    if (fault === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault) {
+      record.status = fault.status;
+      res.statusCode = fault.status;
+      if (fault.body !== undefined) res.setHeader('content-type', fault.contentType ?? 'application/json');
+      res.end(fault.body ?? '');
+      return;
+    }
+
+    res.once('finish', () => {
+      record.status = res.statusCode;
+    });
+    await inFlight.run(record, () => callback(replayRequest(req, raw), res));
+  }
+
+  async function onInteraction(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const details = await provider.interactionDetails(req, res);
+    if (url.searchParams.get('deny') === '1') {
+      await provider.interactionFinished(
+        req,
+        res,
+        { error: 'access_denied', error_description: 'end-user denied the request (test)' },
+        { mergeWithLastSubmission: false },
+      );
+      return;
+    }
+    if (details.prompt.name === 'login') {
+      const hint = details.params['login_hint'];
+      const accountId = url.searchParams.get('account') ?? (typeof hint === 'string' ? hint : 'alice');
+      await provider.interactionFinished(req, res, { login: { accountId } }, { mergeWithLastSubmission: false });
+      return;
+    }
+    if (details.prompt.name === 'consent') {
+      const accountId = details.session?.accountId;
+      if (!accountId) throw new Error('consent prompt without a logged-in session');
+      const existing = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
+      const grant = existing ?? new provider.Grant({ accountId, clientId: String(details.params['client_id']) });
+      // Grant exactly what the provider says is missing, i.e. everything requested.
+      const { missingOIDCScope, missingOIDCClaims, missingResourceScopes } = details.prompt.details;
+      if (missingOIDCScope) grant.addOIDCScope(missingOIDCScope.join(' '));
+      if (missingOIDCClaims) grant.addOIDCClaims(missingOIDCClaims);
+      for (const [indicator, scopes] of Object.entries(missingResourceScopes ?? {})) {
+        grant.addResourceScope(indicator, scopes.join(' '));
+      }
+      const grantId = await grant.save();
+      await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+      return;
+    }
+    throw new Error(`unsupported prompt: ${details.prompt.name}`);
+  }
+
+  handler = async (req, res) => {
+    const url = new URL(req.url ?? '/', issuer);
+    if (req.method === 'POST' && url.pathname === ROUTES.token) return onTokenRequest(req, res);
+    if (req.method === 'GET' && /^\/interaction\/[^/]+$/.test(url.pathname)) return onInteraction(req, res, url);
+    return callback(req, res);
+  };
+
+  // ---- headless login: follow the provider's redirects, never request the client's callback
+  async function login(authorizationUrl: string | URL, loginOptions: LoginOptions = {}): Promise<string> {
+    const jar = new CookieJar();
+    let url = new URL(authorizationUrl);
+    for (let hop = 0; hop < 20; hop += 1) {
+      if (url.origin === issuer && url.pathname.startsWith('/interaction/')) {
+        // Tell our interaction handler what to do; it is the only consumer of these parameters.
+        if (loginOptions.accountId !== undefined) url.searchParams.set('account', loginOptions.accountId);
+        if (loginOptions.deny) url.searchParams.set('deny', '1');
+      }
+      const res = await fetch(url, { redirect: 'manual', headers: { cookie: jar.header(url) } });
+      jar.store(url, res.headers.getSetCookie());
+      const text = await res.text();
+      const location = res.headers.get('location');
+      if (res.status < 300 || res.status >= 400 || !location) {
+        throw new Error(`login stopped at ${url.pathname} with HTTP ${res.status}: ${text.slice(0, 500)}`);
+      }
+      const next = new URL(location, url);
+      // Anything that is not the provider's own authorization/interaction flow is the client's
+      // redirect URI (ours, or one of options.clients'), i.e. the callback to hand back.
+      const ownFlow =
+        next.origin === issuer &&
+        (next.pathname === ROUTES.authorization ||
+          next.pathname.startsWith(`${ROUTES.authorization}/`) ||
+          next.pathname.startsWith('/interaction/'));
+      if (!ownFlow) return next.href;
+      url = next;
+    }
+    throw new Error('login: too many redirects');
+  }
+
+  async function introspect(token: string): Promise<Record<string, unknown>> {
+    const res = await fetch(`${issuer}${ROUTES.introspection}`, {
+      method: 'POST',
+      headers: {
+        authorization: basicAuth(RS_CLIENT.clientId, RS_CLIENT.clientSecret),
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ token }),
+    });
+    if (!res.ok) throw new Error(`introspection failed: HTTP ${res.status} ${await res.text()}`);
+    return (await res.json()) as Record<string, unknown>;
+  }
+
+  return {
+    issuer,
+    port,
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    redirectUri,
+    postLogoutRedirectUri,
+    provider,
+    tokenRequests,
+    reusedRefreshTokens: () => reused,
+    resetCounters() {
+      // The provider's memory of consumed refresh tokens is kept: a token rotated before the
+      // reset and presented after it is still a reuse.
+      tokenRequests.length = 0;
+      reused = 0;
+      faults.length = 0;
+    },
+    registerResource(r) {
+      registry.set(r.indicator, r);
+    },
+    failTokenRequests(count, fault) {
+      for (let i = 0; i < count; i += 1) faults.push(fault);
+    },
+    setTokenEndpointHook(h) {
+      hook = h;
+    },
+    login,
+    introspect,
+    close: () => closeServer(server),
+  };
+}
+
+// Allows the 'rs' client to introspect anyone's tokens; other clients only their own.
+function introspectionAllowed(_ctx: unknown, client: { clientId: string }, token: { clientId?: string }): boolean {
+  return client.clientId === RS_CLIENT.clientId || token.clientId === client.clientId;
+}
+
+function revocationAllowed(_ctx: unknown, client: { clientId: string }, token: { clientId?: string }): boolean {
+  return token.clientId === client.clientId;
+}
+
+// ---------------------------------------------------------------------------------------------
+// helpers shared with resource-server.ts
+
+export function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+export function basicAuth(id: string, secret: string): string {
+  // RFC 6749 §2.3.1: form-encode before base64.
+  const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
+  return `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}`;
+}
+
+export async function readAll(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * We consumed the request body to inspect it; oidc-provider must still read it from a stream.
+ * Koa and oidc-provider's body parser only use these request properties (koa/lib/request.js,
+ * oidc-provider/lib/shared/selective_body.js), so a fresh Readable carrying them is enough.
+ */
+function replayRequest(req: IncomingMessage, body: Buffer): IncomingMessage {
+  const clone = Readable.from(body.length > 0 ? [body] : [], { objectMode: false });
+  return Object.assign(clone, {
+    headers: req.headers,
+    rawHeaders: req.rawHeaders,
+    method: req.method,
+    url: req.url,
+    httpVersion: req.httpVersion,
+    httpVersionMajor: req.httpVersionMajor,
+    httpVersionMinor: req.httpVersionMinor,
+    socket: req.socket,
+    connection: req.socket,
+  }) as unknown as IncomingMessage;
+}
+
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((err) => (err ? reject(err) : resolve()));
+    // Keep-alive sockets (fetch pools them) would otherwise hold close() open.
+    server.closeAllConnections();
+  });
+}
+
+/** Minimal cookie jar for one host: honours Path (oidc-provider scopes cookies to /interaction/<uid>). */
+class CookieJar {
+  readonly #cookies = new Map<string, { name: string; value: string; path: string }>();
+
+  store(url: URL, setCookies: string[]): void {
+    for (const line of setCookies) {
+      const [pair = '', ...attrs] = line.split(';');
+      const eq = pair.indexOf('=');
+      if (eq < 1) continue;
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      let path = url.pathname.slice(0, url.pathname.lastIndexOf('/')) || '/';
+      let expired = value === '';
+      for (const attr of attrs) {
+        const [k = '', v = ''] = attr.split('=').map((s) => s.trim());
+        const key = k.toLowerCase();
+        if (key === 'path' && v.startsWith('/')) path = v;
+        if (key === 'max-age' && Number(v) <= 0) expired = true;
+        if (key === 'expires' && Date.parse(v) <= Date.now()) expired = true;
+      }
+      const id = `${name};${path}`;
+      if (expired) this.#cookies.delete(id);
+      else this.#cookies.set(id, { name, value, path });
+    }
+  }
+
+  header(url: URL): string {
+    const p = url.pathname;
+    return [...this.#cookies.values()]
+      .filter((c) => p === c.path || (p.startsWith(c.path) && (c.path.endsWith('/') || p[c.path.length] === '/')))
+      .map((c) => `${c.name}=${c.value}`)
+      .join('; ');
+  }
+}
