@@ -109,9 +109,11 @@ export class TokenManager {
       this.events.emit('grant_removed', { grant: keys.ref, reason: 'invalid_grant' })
       throw new ResourceTokensError('invalid_id_token', `refresh for ${resource.name}: the refreshed ID token names another subject or issuer; the grant was removed`)
     }
-    const token = this.#toCachedToken(keys, response, resource, startedAt)
+    const token = this.#toCachedToken(response, resource, startedAt)
+    const refusal = this.#checkScope(keys, token, resource)
     const rotated = response.refresh_token !== undefined && response.refresh_token !== snapshot.record.refreshToken
-    const written = await this.#store(keys, snapshot, response, resource, token)
+    // Even a refused token's response may carry a rotated refresh token: it is stored, never dropped.
+    const written = await this.#store(keys, snapshot, response, resource, refusal === undefined ? token : undefined)
     if (!written) {
       if (rotated && response.refresh_token !== undefined) {
         // The grant was removed (logout) while we refreshed: the new refresh token must not outlive it.
@@ -119,13 +121,14 @@ export class TokenManager {
       }
       throw loginRequired()
     }
+    if (refusal !== undefined) throw refusal
     this.events.emit('token', { grant: keys.ref, resource: resource.name, scope: token.scope, tokenType: token.type, expiresIn: response.expires_in, rotated })
     this.options.logger.debug?.('access token obtained', { grant: keys.ref, resource: resource.name, scope: token.scope, rotated })
     return token
   }
 
   /** Writes the new token and refresh token with compare-and-set; merges onto a newer grant if one appeared. */
-  async #store(keys: GrantKeys, snapshot: GrantSnapshot, response: client.TokenEndpointResponse, resource: RegisteredResource, token: CachedToken): Promise<boolean> {
+  async #store(keys: GrantKeys, snapshot: GrantSnapshot, response: client.TokenEndpointResponse, resource: RegisteredResource, token: CachedToken | undefined): Promise<boolean> {
     const usedRefreshToken = snapshot.record.refreshToken
     let base = snapshot
     for (let i = 0; i < 5; i++) {
@@ -136,7 +139,7 @@ export class TokenManager {
         rev: base.record.rev + 1,
         refreshToken,
         idToken: response.id_token ?? base.record.idToken,
-        tokens: { ...this.#liveTokens(base.record.tokens), [resource.id]: token },
+        tokens: token === undefined ? this.#liveTokens(base.record.tokens) : { ...this.#liveTokens(base.record.tokens), [resource.id]: token },
       }
       if ((await this.grants.replace(keys.grant, base, next)) !== undefined) return true
       const current = await this.grants.readFresh(keys.grant)
@@ -153,24 +156,7 @@ export class TokenManager {
     return live
   }
 
-  #toCachedToken(keys: GrantKeys, response: client.TokenEndpointResponse, resource: RegisteredResource, startedAt: number): CachedToken {
-    const requested = scopeSet(resource.scope)
-    const granted = response.scope === undefined ? requested : scopeSet(response.scope)
-    const extra = scopeMinus(granted, requested)
-    if (extra.length > 0) {
-      const payload = { grant: keys.ref, resource: resource.name, requested: resource.scope, granted: [...granted].join(' ') }
-      this.events.emit('scope_broadened', payload)
-      this.options.logger.warn?.('the provider granted more scope than requested: audience restriction may not hold', payload)
-      if (this.options.strictScopes) {
-        throw new ResourceTokensError('scope_broadened', `the provider granted ${resource.name} more scope than requested (${extra.join(' ')})`, { scope: [...granted].join(' ') })
-      }
-    }
-    const missing = scopeMinus(requested, granted)
-    if (missing.length > 0) {
-      const payload = { grant: keys.ref, resource: resource.name, requested: resource.scope, granted: [...granted].join(' ') }
-      this.events.emit('scope_narrowed', payload)
-      this.options.logger.warn?.('the provider granted less scope than requested', payload)
-    }
+  #toCachedToken(response: client.TokenEndpointResponse, resource: RegisteredResource, startedAt: number): CachedToken {
     const lifetimeMs = typeof response.expires_in === 'number' && response.expires_in > 0 ? response.expires_in * 1000 : this.options.defaultTokenLifetimeMs
     const expiresAt = startedAt + lifetimeMs
     return {
@@ -180,6 +166,26 @@ export class TokenManager {
       expiresAt,
       refreshAt: expiresAt - Math.min(this.options.skewMs, lifetimeMs / 4),
     }
+  }
+
+  /**
+   * Audience restriction that silently fails is worse than none: a broader grant than asked is reported
+   * (event and warning) and, in strict mode, refused. A narrower one is reported.
+   */
+  #checkScope(keys: GrantKeys, token: CachedToken, resource: RegisteredResource): ResourceTokensError | undefined {
+    const requested = scopeSet(resource.scope)
+    const granted = scopeSet(token.scope)
+    const payload = { grant: keys.ref, resource: resource.name, requested: resource.scope, granted: [...granted].join(' ') }
+    if (scopeMinus(requested, granted).length > 0) {
+      this.events.emit('scope_narrowed', payload)
+      this.options.logger.warn?.('the provider granted less scope than requested', payload)
+    }
+    const extra = scopeMinus(granted, requested)
+    if (extra.length === 0) return undefined
+    this.events.emit('scope_broadened', payload)
+    this.options.logger.warn?.('the provider granted more scope than requested: audience restriction may not hold', payload)
+    if (!this.options.strictScopes) return undefined
+    return new ResourceTokensError('scope_broadened', `the provider granted ${resource.name} more scope than requested (${extra.join(' ')})`, { scope: payload.granted })
   }
 
   /** A refreshed ID token must name the same user at the same issuer (OpenID Connect Core 12.2). */

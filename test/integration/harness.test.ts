@@ -23,12 +23,18 @@ async function connect(tp: TestProvider): Promise<client.Configuration> {
 }
 
 /** Authorization request with PKCE and one `resource` parameter per indicator, then headless login. */
-async function authorize(tp: TestProvider, config: client.Configuration, resources: string[], loginOptions?: LoginOptions) {
+async function authorize(
+  tp: TestProvider,
+  config: client.Configuration,
+  resources: string[],
+  loginOptions?: LoginOptions,
+  scope = SCOPE,
+) {
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const url = client.buildAuthorizationUrl(config, {
     redirect_uri: tp.redirectUri,
-    scope: SCOPE,
+    scope,
     prompt: 'consent', // without it the provider silently drops offline_access
     code_challenge: await client.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
@@ -39,8 +45,14 @@ async function authorize(tp: TestProvider, config: client.Configuration, resourc
   return { callback, verifier, state };
 }
 
-async function signIn(tp: TestProvider, config: client.Configuration, resources: string[], loginOptions?: LoginOptions) {
-  const { callback, verifier, state } = await authorize(tp, config, resources, loginOptions);
+async function signIn(
+  tp: TestProvider,
+  config: client.Configuration,
+  resources: string[],
+  loginOptions?: LoginOptions,
+  scope = SCOPE,
+) {
+  const { callback, verifier, state } = await authorize(tp, config, resources, loginOptions, scope);
   return client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state, idTokenExpected: true });
 }
 
@@ -180,7 +192,11 @@ describe('test provider + resource servers (resource indicators, JWT access toke
     const tokens = await signIn(tp, config, [contactsApi]);
     tp.resetCounters();
     tp.failTokenRequests(1, { status: 503, body: '{"error":"temporarily_unavailable"}' });
-    await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token!, { resource: contactsApi }), oauthError('temporarily_unavailable'));
+    // openid-client parses OAuth error bodies only on 400/401; a 503 is a ClientError whose cause is the Response.
+    await assert.rejects(
+      client.refreshTokenGrant(config, tokens.refresh_token!, { resource: contactsApi }),
+      (err: unknown) => (err as { cause?: unknown }).cause instanceof Response && ((err as { cause: Response }).cause.status === 503),
+    );
     // The same refresh token still works: the provider never consumed it, so this is no reuse.
     const ok = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: contactsApi });
     assert.ok(ok.access_token);
@@ -215,7 +231,7 @@ describe('test provider + resource servers (resource indicators, JWT access toke
       assert.equal(callback.searchParams.get('error'), 'invalid_target');
 
       tp.registerResource({ indicator: filesApi, scope: 'files:read', accessTokenFormat: 'opaque' });
-      const tokens = await signIn(tp, config, [filesApi]);
+      const tokens = await signIn(tp, config, [filesApi], {}, 'openid offline_access files:read');
       const forFiles = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: filesApi });
       assert.equal(forFiles.access_token.split('.').length, 1, 'opaque');
       const info = await tp.introspect(forFiles.access_token);
@@ -227,6 +243,29 @@ describe('test provider + resource servers (resource indicators, JWT access toke
     } finally {
       await files.close();
     }
+  });
+
+  test('PAR requests are recorded and still reach the provider; failRevocation fails revocation', async () => {
+    tp.resetCounters();
+    const verifier = client.randomPKCECodeVerifier();
+    const url = await client.buildAuthorizationUrlWithPAR(config, {
+      redirect_uri: tp.redirectUri,
+      scope: SCOPE,
+      prompt: 'consent',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      resource: contactsApi,
+    });
+    assert.equal(tp.parRequests.length, 1);
+    assert.equal(tp.parRequests[0]?.get('resource'), contactsApi);
+    assert.equal(tp.parRequests[0]?.get('client_secret'), null);
+    const tokens = await client.authorizationCodeGrant(config, new URL(await tp.login(url)), { pkceCodeVerifier: verifier });
+    assert.ok(tokens.refresh_token);
+
+    tp.failRevocation(1);
+    await assert.rejects(client.tokenRevocation(config, tokens.refresh_token));
+    await client.tokenRevocation(config, tokens.refresh_token);
+    await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token, { resource: contactsApi }), oauthError('invalid_grant'));
   });
 
   test('DPoP-bound tokens: accepted with a proof, refused as bearer', async () => {

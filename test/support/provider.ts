@@ -3,10 +3,10 @@
 // injection, a mutable resource-indicator registry and a headless login.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 
+import { basicAuth, closeServer, listenOnLoopback, readAll } from './http.js';
 import { TEST_SIGNING_KEYS } from './keys.js';
 
 export interface TestResource {
@@ -76,6 +76,10 @@ export interface TestProvider {
   resetCounters(): void;
   registerResource(r: TestResource): void;
   failTokenRequests(count: number, fault: TokenFault): void;
+  /** Bodies of pushed authorization requests (PAR), in order; client_secret/client_assertion removed. */
+  parRequests: URLSearchParams[];
+  /** The next `count` revocation-endpoint requests fail with `fault` (default 503) before reaching oidc-provider. */
+  failRevocation(count: number, fault?: TokenFault): void;
   setTokenEndpointHook(hook?: (ctx: TokenEndpointHookContext) => Promise<void> | void): void;
   login(authorizationUrl: string | URL, options?: LoginOptions): Promise<string>;
   introspect(token: string): Promise<Record<string, unknown>>;
@@ -92,6 +96,7 @@ const CLIENT_SECRET = 'app-secret-for-tests-only-0123456789';
 const ROUTES = {
   authorization: '/auth',
   token: '/token',
+  pushed_authorization_request: '/request',
   introspection: '/token/introspection',
   revocation: '/token/revocation',
   jwks: '/jwks',
@@ -263,12 +268,7 @@ export async function startTestProvider(options: TestProviderOptions = {}): Prom
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  server.unref();
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOnLoopback(server);
   const issuer = `http://127.0.0.1:${port}`;
   // Served by nothing on purpose: login() captures the callback instead of requesting it.
   const redirectUri = `${issuer}/cb-app`;
@@ -276,7 +276,9 @@ export async function startTestProvider(options: TestProviderOptions = {}): Prom
 
   // ---- instrumentation state
   const tokenRequests: TokenRequestRecord[] = [];
+  const parRequests: URLSearchParams[] = [];
   const faults: TokenFault[] = [];
+  const revocationFaults: TokenFault[] = [];
   let hook: ((ctx: TokenEndpointHookContext) => Promise<void> | void) | undefined;
   // Reuse is judged where the provider judges it: when it looks up a refresh token it has already
   // consumed (rotated away). Deciding at arrival would miss two concurrent requests with the same
@@ -395,15 +397,9 @@ export async function startTestProvider(options: TestProviderOptions = {}): Prom
 
     await hook?.({ grantType: record.grantType, body });
 
-    if (fault === 'reset') {
-      req.socket.destroy();
-      return;
-    }
     if (fault) {
-      record.status = fault.status;
-      res.statusCode = fault.status;
-      if (fault.body !== undefined) res.setHeader('content-type', fault.contentType ?? 'application/json');
-      res.end(fault.body ?? '');
+      record.status = fault === 'reset' ? 0 : fault.status;
+      sendFault(req, res, fault);
       return;
     }
 
@@ -449,9 +445,27 @@ export async function startTestProvider(options: TestProviderOptions = {}): Prom
     throw new Error(`unsupported prompt: ${details.prompt.name}`);
   }
 
+  async function onParRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readAll(req);
+    const body = new URLSearchParams(raw.toString('utf8'));
+    body.delete('client_secret'); // never keep credentials in test records
+    body.delete('client_assertion');
+    parRequests.push(body);
+    await callback(replayRequest(req, raw), res);
+  }
+
+  async function onRevocationRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const fault = revocationFaults.shift();
+    if (!fault) return callback(req, res);
+    await readAll(req); // drain, so a keep-alive connection stays usable
+    sendFault(req, res, fault);
+  }
+
   handler = async (req, res) => {
     const url = new URL(req.url ?? '/', issuer);
     if (req.method === 'POST' && url.pathname === ROUTES.token) return onTokenRequest(req, res);
+    if (req.method === 'POST' && url.pathname === ROUTES.pushed_authorization_request) return onParRequest(req, res);
+    if (req.method === 'POST' && url.pathname === ROUTES.revocation) return onRevocationRequest(req, res);
     if (req.method === 'GET' && /^\/interaction\/[^/]+$/.test(url.pathname)) return onInteraction(req, res, url);
     return callback(req, res);
   };
@@ -509,19 +523,25 @@ export async function startTestProvider(options: TestProviderOptions = {}): Prom
     postLogoutRedirectUri,
     provider,
     tokenRequests,
+    parRequests,
     reusedRefreshTokens: () => reused,
     resetCounters() {
       // The provider's memory of consumed refresh tokens is kept: a token rotated before the
       // reset and presented after it is still a reuse.
       tokenRequests.length = 0;
+      parRequests.length = 0;
       reused = 0;
       faults.length = 0;
+      revocationFaults.length = 0;
     },
     registerResource(r) {
       registry.set(r.indicator, r);
     },
     failTokenRequests(count, fault) {
       for (let i = 0; i < count; i += 1) faults.push(fault);
+    },
+    failRevocation(count, fault = { status: 503, body: '{"error":"temporarily_unavailable"}' }) {
+      for (let i = 0; i < count; i += 1) revocationFaults.push(fault);
     },
     setTokenEndpointHook(h) {
       hook = h;
@@ -542,22 +562,21 @@ function revocationAllowed(_ctx: unknown, client: { clientId: string }, token: {
 }
 
 // ---------------------------------------------------------------------------------------------
-// helpers shared with resource-server.ts
+// helpers
+
+/** An injected failure: a destroyed socket for 'reset', else the given response. */
+function sendFault(req: IncomingMessage, res: ServerResponse, fault: TokenFault): void {
+  if (fault === 'reset') {
+    req.socket.destroy();
+    return;
+  }
+  res.statusCode = fault.status;
+  if (fault.body !== undefined) res.setHeader('content-type', fault.contentType ?? 'application/json');
+  res.end(fault.body ?? '');
+}
 
 export function sha256(value: string): string {
   return createHash('sha256').update(value).digest('hex');
-}
-
-export function basicAuth(id: string, secret: string): string {
-  // RFC 6749 §2.3.1: form-encode before base64.
-  const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
-  return `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}`;
-}
-
-export async function readAll(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 /**
@@ -578,14 +597,6 @@ function replayRequest(req: IncomingMessage, body: Buffer): IncomingMessage {
     socket: req.socket,
     connection: req.socket,
   }) as unknown as IncomingMessage;
-}
-
-export function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.close((err) => (err ? reject(err) : resolve()));
-    // Keep-alive sockets (fetch pools them) would otherwise hold close() open.
-    server.closeAllConnections();
-  });
 }
 
 /** Minimal cookie jar for one host: honours Path (oidc-provider scopes cookies to /interaction/<uid>). */

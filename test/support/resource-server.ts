@@ -3,7 +3,6 @@
 // so tests can assert what the library sent.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 import {
   EmbeddedJWK,
@@ -13,7 +12,7 @@ import {
   type JWTPayload,
 } from 'jose';
 
-import { basicAuth, closeServer, readAll } from './provider.js';
+import { basicAuth, closeServer, listenOnLoopback, readAll } from './http.js';
 
 export interface ResourceServerOptions {
   name: string;
@@ -217,12 +216,7 @@ async function listen(
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  server.unref();
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${port}`,
     port,

@@ -1,0 +1,178 @@
+// OAuth 2.0 Protected Resource Metadata (RFC 9728). Only types come from express.
+import type { Request, RequestHandler, Response } from 'express'
+
+import { ResourceTokensConfigError } from '../errors/resource-tokens-error.js'
+import { isSecureOrLoopback } from '../resources/loopback.js'
+import { ASYMMETRIC_ALGORITHMS } from './resolve-options.js'
+
+/** Input of {@link protectedResourceMetadata}, in camelCase. */
+export interface ProtectedResourceMetadataOptions {
+  /** This resource's identifier: an https URL without fragment (RFC 9728 section 2). */
+  resource: string
+  /** Issuer identifiers of the authorization servers that issue tokens for this resource. */
+  authorizationServers: string[]
+  /** Scopes used in authorization requests for this resource (RECOMMENDED). */
+  scopesSupported?: string[]
+  /** DPoP proof algorithms accepted, e.g. `['ES256', 'EdDSA']`. */
+  dpopSigningAlgValuesSupported?: string[]
+  /** Whether only DPoP-bound access tokens are accepted. */
+  dpopBoundAccessTokensRequired?: boolean
+  /** Human-readable name of the resource. */
+  resourceName?: string
+  /** URL of human-readable documentation for developers. */
+  resourceDocumentation?: string
+}
+
+/** The RFC 9728 section 2 metadata document, as served. */
+export interface ProtectedResourceMetadata {
+  resource: string
+  authorization_servers: string[]
+  bearer_methods_supported: string[]
+  scopes_supported?: string[]
+  dpop_signing_alg_values_supported?: string[]
+  dpop_bound_access_tokens_required?: boolean
+  resource_name?: string
+  resource_documentation?: string
+}
+
+const WELL_KNOWN = '/.well-known/oauth-protected-resource'
+// RFC 6749 section 3.3 scope-token
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
+
+function secureUrl(value: unknown, name: string): URL {
+  let url: URL | undefined
+  try {
+    if (typeof value === 'string') url = new URL(value)
+  } catch {
+    url = undefined
+  }
+  if (url === undefined) throw new ResourceTokensConfigError(`"${name}" must be an absolute URL`)
+  if (!isSecureOrLoopback(url)) throw new ResourceTokensConfigError(`"${name}" must be https outside loopback`)
+  if (url.hash !== '') throw new ResourceTokensConfigError(`"${name}" must not have a fragment`)
+  return url
+}
+
+function stringArray(value: unknown, name: string, check: (item: string) => boolean): string[] {
+  if (!Array.isArray(value)) throw new ResourceTokensConfigError(`"${name}" must be an array`)
+  return value.map((item: unknown, index) => {
+    if (typeof item !== 'string' || !check(item)) throw new ResourceTokensConfigError(`"${name}[${index}]" is invalid`)
+    return item
+  })
+}
+
+/**
+ * Builds this resource's metadata document (RFC 9728 section 2). `bearer_methods_supported` is
+ * `['header']`, the only method the guard accepts.
+ *
+ * @param options - the resource identifier, its authorization servers, scopes and DPoP support
+ * @returns the JSON object to serve at {@link protectedResourceMetadataUrl}
+ * @throws {ResourceTokensConfigError} for a non-https `resource`, an empty `authorizationServers`, or bad values
+ * @see RFC 9728 section 2
+ * @example
+ * ```ts
+ * const metadata = protectedResourceMetadata({
+ *   resource: 'https://api.example.com',
+ *   authorizationServers: ['https://as.example.com'],
+ *   scopesSupported: ['orders:read'],
+ *   dpopSigningAlgValuesSupported: ['ES256'],
+ * })
+ * ```
+ */
+export function protectedResourceMetadata(options: ProtectedResourceMetadataOptions): ProtectedResourceMetadata {
+  if (typeof options !== 'object' || options === null) throw new ResourceTokensConfigError('options must be an object')
+  secureUrl(options.resource, 'resource')
+  const servers = stringArray(options.authorizationServers, 'authorizationServers', (s) => {
+    try {
+      return isSecureOrLoopback(new URL(s))
+    } catch {
+      return false
+    }
+  })
+  if (servers.length === 0) throw new ResourceTokensConfigError('"authorizationServers" must not be empty')
+  const metadata: ProtectedResourceMetadata = {
+    resource: options.resource,
+    authorization_servers: servers,
+    bearer_methods_supported: ['header'],
+  }
+  if (options.scopesSupported !== undefined) {
+    metadata.scopes_supported = stringArray(options.scopesSupported, 'scopesSupported', (s) => SCOPE_TOKEN.test(s))
+  }
+  if (options.dpopSigningAlgValuesSupported !== undefined) {
+    metadata.dpop_signing_alg_values_supported = stringArray(
+      options.dpopSigningAlgValuesSupported,
+      'dpopSigningAlgValuesSupported',
+      (alg) => ASYMMETRIC_ALGORITHMS.has(alg),
+    )
+  }
+  if (options.dpopBoundAccessTokensRequired !== undefined) {
+    if (typeof options.dpopBoundAccessTokensRequired !== 'boolean') {
+      throw new ResourceTokensConfigError('"dpopBoundAccessTokensRequired" must be a boolean')
+    }
+    metadata.dpop_bound_access_tokens_required = options.dpopBoundAccessTokensRequired
+  }
+  if (options.resourceName !== undefined) {
+    if (typeof options.resourceName !== 'string') throw new ResourceTokensConfigError('"resourceName" must be a string')
+    metadata.resource_name = options.resourceName
+  }
+  if (options.resourceDocumentation !== undefined) {
+    metadata.resource_documentation = secureUrl(options.resourceDocumentation, 'resourceDocumentation').href
+  }
+  return metadata
+}
+
+/**
+ * The URL where clients look for the metadata of `resource`: the well-known suffix goes between the host
+ * and the path (RFC 9728 section 3.1), e.g. `https://api.example.com/v1` →
+ * `https://api.example.com/.well-known/oauth-protected-resource/v1`. Use it as the verifier's
+ * `resourceMetadataUrl` and its path to mount {@link protectedResourceMetadataHandler}.
+ *
+ * @param resource - the resource identifier
+ * @returns the metadata URL
+ * @throws {ResourceTokensConfigError} when `resource` is not an absolute https URL
+ * @see RFC 9728 section 3.1
+ * @example
+ * ```ts
+ * const metadataUrl = protectedResourceMetadataUrl('https://api.example.com')
+ * app.get(new URL(metadataUrl).pathname, protectedResourceMetadataHandler(metadata))
+ * ```
+ */
+export function protectedResourceMetadataUrl(resource: string): string {
+  const url = secureUrl(resource, 'resource')
+  const path = url.pathname === '/' ? '' : url.pathname
+  return `${url.origin}${WELL_KNOWN}${path}${url.search}`
+}
+
+/**
+ * Express handler serving a metadata document at `/.well-known/oauth-protected-resource` (mount it at
+ * the path of {@link protectedResourceMetadataUrl}). Answers GET and HEAD with `application/json`,
+ * `Cache-Control: public, max-age=3600` and `Access-Control-Allow-Origin: *` (the document is public and
+ * browser-based clients read it); other methods get 405.
+ *
+ * @param metadata - the document, from {@link protectedResourceMetadata}
+ * @returns an Express request handler
+ * @see RFC 9728 section 3
+ * @example
+ * ```ts
+ * app.get('/.well-known/oauth-protected-resource', protectedResourceMetadataHandler(metadata))
+ * ```
+ */
+export function protectedResourceMetadataHandler(metadata: ProtectedResourceMetadata): RequestHandler {
+  if (typeof metadata !== 'object' || metadata === null || typeof metadata.resource !== 'string') {
+    throw new ResourceTokensConfigError('metadata must come from protectedResourceMetadata()')
+  }
+  const body = JSON.stringify(metadata)
+  return (req: Request, res: Response): void => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.status(405).set('Allow', 'GET, HEAD').end()
+      return
+    }
+    res
+      .status(200)
+      .set({
+        'Content-Type': 'application/json; charset=utf-8',
+        'Cache-Control': 'public, max-age=3600',
+        'Access-Control-Allow-Origin': '*',
+      })
+      .send(body)
+  }
+}

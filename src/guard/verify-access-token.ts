@@ -1,0 +1,385 @@
+import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTVerifyOptions, type JWTVerifyResult } from 'jose'
+
+import { ResourceTokensError } from '../errors/resource-tokens-error.js'
+import { createEndpointResolver, type AuthorizationServerEndpoints } from './authorization-server-metadata.js'
+import { DpopProofVerifier, normalizeHtu } from './dpop-proof.js'
+import { GuardError, type GuardScheme } from './guard-error.js'
+import { Introspector } from './introspection.js'
+import { headerValues, readAuthorization, type RequestHeaders } from './request-credentials.js'
+import { resolveOptions } from './resolve-options.js'
+
+/**
+ * How a resource server checks access tokens. Validated once, when the verifier is created.
+ *
+ * @see RFC 9068 section 4 (JWT access tokens), RFC 7662 (introspection), RFC 9449 (DPoP)
+ */
+export interface VerifyAccessTokenOptions {
+  /**
+   * The authorization server's issuer identifier; JWT `iss` must equal it. The JWKS URL and the
+   * introspection endpoint come from its discovery document (`/.well-known/openid-configuration`, then
+   * RFC 8414 `/.well-known/oauth-authorization-server`) unless given. https outside loopback.
+   */
+  issuer: string
+  /** This resource's identifier (RFC 8707 resource indicator); `aud` must contain it. */
+  audience: string
+  /** Scopes that must all be present in the token's `scope`. Default none. */
+  scopes?: string[]
+  /** JWT signature algorithms accepted (asymmetric only). Default `['RS256', 'PS256', 'ES256', 'EdDSA']`. */
+  algorithms?: string[]
+  /** Clock tolerance for `exp` and `nbf`, in seconds. Default 5. */
+  leewaySeconds?: number
+  /** The issuer's JWKS URL, skipping discovery for it. */
+  jwksUri?: string
+  /**
+   * Minimum seconds between JWKS refetches triggered by an unknown `kid` (a refetch on every unknown
+   * `kid` would let anyone make this server hammer the issuer). Default 30.
+   */
+  jwksCooldownSeconds?: number
+  /**
+   * Enables opaque (non-JWT) access tokens, checked by RFC 7662 introspection with client_secret_basic.
+   * Without it, opaque tokens are refused. `endpoint` defaults to the discovered `introspection_endpoint`;
+   * answers are cached `cacheSeconds` (default 30, 0 disables) and never beyond the token's `exp`.
+   */
+  introspection?: { endpoint?: string; clientId: string; clientSecret: string; cacheSeconds?: number }
+  /**
+   * Enables DPoP (RFC 9449): DPoP-bound tokens (`cnf.jkt`) are accepted with the `DPoP` scheme and a
+   * valid proof. Without it, bound tokens are refused. `required` refuses unbound tokens. `nonce`
+   * turns on stateless server nonces derived from `secret` (at least 32 bytes) in windows of
+   * `windowSeconds` (default 300; a nonce stays valid for two windows). `iatWindowSeconds` (default 60)
+   * is how far a proof's `iat` may be from now. `algorithms` are the proof algorithms accepted
+   * (default `['ES256', 'EdDSA', 'Ed25519', 'PS256', 'RS256']`).
+   */
+  dpop?: {
+    required?: boolean
+    algorithms?: string[]
+    nonce?: { secret: string | Uint8Array; windowSeconds?: number }
+    iatWindowSeconds?: number
+  }
+  /** URL of this resource's RFC 9728 metadata, advertised as `resource_metadata` in challenges. */
+  resourceMetadataUrl?: string
+  /** The fetch used for discovery, JWKS and introspection. Default the global `fetch`. */
+  fetch?: typeof fetch
+  /** Clock in milliseconds since the epoch, for tests. Default `Date.now`. */
+  now?: () => number
+}
+
+/** The request being authorized, as the resource server sees it. */
+export interface AccessTokenRequest {
+  /** HTTP method, e.g. `GET`. Compared with a DPoP proof's `htm`. */
+  method: string
+  /**
+   * Absolute URL of the request as clients address it (public scheme, host and path), compared with a
+   * DPoP proof's `htu`. Build it from configuration, not from `Host` or `X-Forwarded-*` you do not control.
+   */
+  url: string
+  /** Request headers: a Fetch `Headers`, or Node's `IncomingHttpHeaders` / `headersDistinct`. */
+  headers: RequestHeaders
+}
+
+/** An access token that passed every check. */
+export interface VerifiedAccessToken {
+  /** `jwt` for an RFC 9068 JWT, `opaque` for a token checked by introspection. */
+  token: 'jwt' | 'opaque'
+  /** The JWT claims, or the introspection response. */
+  claims: Record<string, unknown>
+  /** `sub`, when present. */
+  subject?: string
+  /** The granted scopes (from the space-separated `scope`). */
+  scopes: string[]
+  /** `client_id` (or, failing that, `azp`), when present. */
+  clientId?: string
+  /** The DPoP key binding, when the token is sender-constrained (RFC 9449 section 6). */
+  bound?: { jkt: string }
+}
+
+/** Verifies the access token on one request. Rejects with {@link GuardError}. */
+export type AccessTokenVerifier = (request: AccessTokenRequest) => Promise<VerifiedAccessToken>
+
+interface CheckedToken {
+  kind: 'jwt' | 'opaque'
+  claims: Record<string, unknown>
+}
+
+type JwksFunction = ReturnType<typeof createRemoteJWKSet>
+
+// Marks a failure to reach the issuer while resolving a key, so it is not mistaken for a bad token.
+class KeySourceUnavailable extends Error {}
+
+const TOKEN_TYPES = new Set(['bearer', 'dpop', 'access_token'])
+
+/** Internals shared with the Express adapter. */
+export interface VerifierInternals {
+  verify: AccessTokenVerifier
+  /** The DPoP nonce to advertise now, when nonces are configured. */
+  currentDpopNonce: () => string | undefined
+}
+
+/** @internal */
+export function createVerifierInternals(options: VerifyAccessTokenOptions): VerifierInternals {
+  const config = resolveOptions(options)
+  const resolveEndpoints = createEndpointResolver(config.issuer, config.fetch)
+  const introspector = config.introspection === undefined ? undefined : new Introspector(config.introspection, config.fetch)
+  const proofs = config.dpop === undefined ? undefined : new DpopProofVerifier(config.dpop, config.challenge)
+  let jwks: Promise<JwksFunction> | undefined
+
+  const reject = (error: 'invalid_token' | 'insufficient_scope', description: string, scheme: GuardScheme, extra: { scope?: string; cause?: unknown } = {}) =>
+    new GuardError(error, description, { ...extra, scheme, challenge: config.challenge })
+
+  const getJwks = (): Promise<JwksFunction> => {
+    jwks ??= (async () => {
+      const url = config.jwksUri ?? (await endpoints()).jwksUri
+      if (url === undefined) throw new ResourceTokensError('discovery_failed', `the discovery document of ${config.issuer} has no "jwks_uri"`)
+      return createRemoteJWKSet(url, {
+        cooldownDuration: config.jwksCooldownMs,
+        [customFetch]: (input, init) => config.fetch(input, init),
+      })
+    })().catch((err: unknown) => {
+      jwks = undefined
+      throw err
+    })
+    return jwks
+  }
+
+  const endpoints = async (): Promise<AuthorizationServerEndpoints> => resolveEndpoints()
+
+  const verifyJwt = async (token: string, scheme: GuardScheme): Promise<CheckedToken> => {
+    const verifyOptions: JWTVerifyOptions = {
+      issuer: config.issuer,
+      audience: config.audience,
+      algorithms: config.algorithms,
+      typ: 'at+jwt', // jose compares media types, so `application/at+jwt` passes too
+      clockTolerance: config.leewaySeconds,
+      requiredClaims: ['exp'],
+      currentDate: new Date(config.now()),
+    }
+    let result: JWTVerifyResult
+    try {
+      try {
+        result = await jwtVerify(
+          token,
+          async (header, jws) => {
+            let keys: JwksFunction
+            try {
+              keys = await getJwks()
+            } catch (cause) {
+              throw new KeySourceUnavailable('jwks unavailable', { cause })
+            }
+            try {
+              return await keys(header, jws)
+            } catch (err) {
+              if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) throw err
+              throw new KeySourceUnavailable('jwks unavailable', { cause: err })
+            }
+          },
+          verifyOptions,
+        )
+      } catch (err) {
+        // Several keys fit a token without `kid`: try each (see jose's createRemoteJWKSet docs).
+        if (!(err instanceof errors.JWKSMultipleMatchingKeys)) throw err
+        result = await verifyWithAnyKey(token, err, verifyOptions)
+      }
+    } catch (err) {
+      if (err instanceof KeySourceUnavailable) {
+        const cause = err.cause
+        if (cause instanceof ResourceTokensError) throw cause
+        throw new ResourceTokensError('discovery_failed', `could not fetch the json web key set of ${config.issuer}`, { cause })
+      }
+      throw reject('invalid_token', describeJwtFailure(err), scheme, { cause: err })
+    }
+    return { kind: 'jwt', claims: result.payload as Record<string, unknown> }
+  }
+
+  const verifyOpaque = async (token: string, scheme: GuardScheme): Promise<CheckedToken> => {
+    if (introspector === undefined || config.introspection === undefined) {
+      throw reject('invalid_token', 'opaque access tokens are not accepted', scheme)
+    }
+    const endpoint = config.introspection.endpoint ?? (await endpoints()).introspectionEndpoint
+    if (endpoint === undefined) {
+      throw new ResourceTokensError('discovery_failed', `the discovery document of ${config.issuer} has no "introspection_endpoint"`)
+    }
+    const response = await introspector.introspect(token, endpoint, config.now)
+    if (!response.active) throw reject('invalid_token', 'access token is not active', scheme)
+    const nowSeconds = config.now() / 1000
+    const { exp, nbf, iss, aud } = response
+    const tokenType = response['token_type']
+    if (exp !== undefined && (typeof exp !== 'number' || exp <= nowSeconds - config.leewaySeconds)) {
+      throw reject('invalid_token', 'access token expired', scheme)
+    }
+    if (nbf !== undefined && (typeof nbf !== 'number' || nbf > nowSeconds + config.leewaySeconds)) {
+      throw reject('invalid_token', 'access token is not yet valid', scheme)
+    }
+    if (iss !== undefined && iss !== config.issuer) throw reject('invalid_token', 'access token has an unexpected issuer', scheme)
+    if (aud !== undefined && !(aud === config.audience || (Array.isArray(aud) && aud.includes(config.audience)))) {
+      throw reject('invalid_token', 'access token is not intended for this resource', scheme)
+    }
+    if (tokenType !== undefined && (typeof tokenType !== 'string' || !TOKEN_TYPES.has(tokenType.toLowerCase()))) {
+      throw reject('invalid_token', 'introspected token is not an access token', scheme)
+    }
+    return { kind: 'opaque', claims: response }
+  }
+
+  const verify: AccessTokenVerifier = async (request) => {
+    if (typeof request !== 'object' || request === null) throw new TypeError('request must be an object')
+    if (typeof request.method !== 'string' || request.method.length === 0) throw new TypeError('"request.method" must be a non-empty string')
+    if (typeof request.url !== 'string') throw new TypeError('"request.url" must be a string')
+    if (typeof request.headers !== 'object' || request.headers === null) throw new TypeError('"request.headers" must be an object')
+
+    const presented = readAuthorization(request.headers, config.challenge)
+    const scheme: GuardScheme = presented.scheme === 'dpop' ? 'DPoP' : 'Bearer'
+    const { token } = presented
+    if (scheme === 'Bearer' && config.dpop?.required === true) {
+      throw reject('invalid_token', 'this resource requires dpop-bound access tokens', 'DPoP')
+    }
+
+    const checked = token.split('.').length === 3 ? await verifyJwt(token, scheme) : await verifyOpaque(token, scheme)
+    const { claims } = checked
+
+    const { sub, scope } = claims
+    const clientId = typeof claims['client_id'] === 'string' ? claims['client_id'] : claims['azp']
+    if (sub !== undefined && typeof sub !== 'string') throw reject('invalid_token', 'access token "sub" must be a string', scheme)
+    if (scope !== undefined && typeof scope !== 'string') throw reject('invalid_token', 'access token "scope" must be a string', scheme)
+    if (clientId !== undefined && typeof clientId !== 'string') throw reject('invalid_token', 'access token "client_id" must be a string', scheme)
+
+    const jkt = boundKey(claims, scheme, reject)
+    if (jkt !== undefined) {
+      if (proofs === undefined) throw reject('invalid_token', 'dpop-bound access tokens are not accepted', scheme)
+      if (scheme === 'Bearer') throw reject('invalid_token', 'dpop-bound access token presented as bearer', 'Bearer')
+      const htu = normalizeHtu(request.url)
+      if (htu === undefined) throw new TypeError('"request.url" must be an absolute http(s) URL')
+      await proofs.verify(headerValues(request.headers, 'dpop'), { method: request.method.toUpperCase(), htu, token, jkt }, config.now())
+    } else if (scheme === 'DPoP') {
+      throw reject('invalid_token', 'access token is not dpop-bound', 'DPoP')
+    }
+
+    const scopes = scope === undefined ? [] : scope.split(' ').filter((s) => s.length > 0)
+    const missing = config.scopes.filter((required) => !scopes.includes(required))
+    if (missing.length > 0) {
+      throw reject('insufficient_scope', `access token lacks scope ${missing.join(' ')}`, scheme, { scope: config.scopes.join(' ') })
+    }
+
+    const verified: VerifiedAccessToken = { token: checked.kind, claims, scopes }
+    if (sub !== undefined) verified.subject = sub
+    if (clientId !== undefined) verified.clientId = clientId
+    if (jkt !== undefined) verified.bound = { jkt }
+    return verified
+  }
+
+  return { verify, currentDpopNonce: () => proofs?.currentNonce(config.now()) }
+}
+
+async function verifyWithAnyKey(
+  token: string,
+  candidates: errors.JWKSMultipleMatchingKeys,
+  options: JWTVerifyOptions,
+): Promise<JWTVerifyResult> {
+  let lastError: unknown = candidates
+  for await (const key of candidates) {
+    try {
+      return await jwtVerify(token, key, options)
+    } catch (err) {
+      lastError = err
+      if (!(err instanceof errors.JWSSignatureVerificationFailed)) break
+    }
+  }
+  throw lastError
+}
+
+/** `cnf.jkt` of a DPoP-bound token; refuses other confirmation methods we cannot check (e.g. mTLS). */
+function boundKey(
+  claims: Record<string, unknown>,
+  scheme: GuardScheme,
+  reject: (error: 'invalid_token', description: string, scheme: GuardScheme) => GuardError,
+): string | undefined {
+  const cnf = claims['cnf']
+  if (cnf === undefined) return undefined
+  if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf)) throw reject('invalid_token', 'access token "cnf" must be an object', scheme)
+  const jkt = (cnf as Record<string, unknown>)['jkt']
+  if (jkt === undefined) {
+    if (Object.keys(cnf).length === 0) return undefined
+    throw reject('invalid_token', 'access token is bound by an unsupported confirmation method', scheme)
+  }
+  if (typeof jkt !== 'string' || jkt.length === 0) throw reject('invalid_token', 'access token "cnf.jkt" must be a string', scheme)
+  return jkt
+}
+
+function describeJwtFailure(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return 'access token expired'
+  if (err instanceof errors.JOSEAlgNotAllowed) return 'access token alg is not allowed'
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'access token signature is invalid'
+  if (err instanceof errors.JWKSNoMatchingKey) return 'no key of the issuer matches the access token'
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.reason === 'missing') return `access token is missing the "${err.claim}" claim`
+    switch (err.claim) {
+      case 'typ':
+        return 'access token typ must be at+jwt'
+      case 'iss':
+        return 'access token has an unexpected issuer'
+      case 'aud':
+        return 'access token is not intended for this resource'
+      case 'nbf':
+        return 'access token is not yet valid'
+      default:
+        return `access token "${err.claim}" claim is invalid`
+    }
+  }
+  return 'malformed access token'
+}
+
+/**
+ * Creates a verifier for a resource server: it reads the access token from `Authorization`, checks a JWT
+ * (RFC 9068: `typ` `at+jwt`, signature by the issuer's JWKS, `iss`, `aud`, `exp`, `nbf`) or introspects an
+ * opaque token (RFC 7662), checks a DPoP proof for sender-constrained tokens (RFC 9449 section 7), then the
+ * required scopes. Keys, discovery and introspection answers are cached in the verifier: create it once.
+ *
+ * @param options - see {@link VerifyAccessTokenOptions}
+ * @returns a function verifying one request, resolving to the {@link VerifiedAccessToken}
+ * @throws {ResourceTokensConfigError} at once, for bad options
+ * @throws {GuardError} (rejection) when the request is refused; answer with `err.challenge()`
+ * @throws {ResourceTokensError} (rejection) `discovery_failed` when the issuer's discovery document or JWKS
+ *   cannot be fetched, `token_endpoint_unavailable` / `token_endpoint_error` when introspection fails: the
+ *   request could not be judged, answer 503
+ * @see RFC 6750 section 2.1 and 3, RFC 9068 section 4, RFC 7662 section 2, RFC 9449 sections 4.3 and 7
+ * @example
+ * ```ts
+ * const verify = createAccessTokenVerifier({
+ *   issuer: 'https://as.example.com',
+ *   audience: 'https://api.example.com',
+ *   scopes: ['orders:read'],
+ *   dpop: {},
+ * })
+ * const token = await verify({ method: 'GET', url: 'https://api.example.com/orders', headers: request.headers })
+ * console.log(token.subject, token.scopes)
+ * ```
+ */
+export function createAccessTokenVerifier(options: VerifyAccessTokenOptions): AccessTokenVerifier {
+  return createVerifierInternals(options).verify
+}
+
+const verifiers = new WeakMap<VerifyAccessTokenOptions, AccessTokenVerifier>()
+
+/**
+ * Verifies the access token on one request, like a verifier from {@link createAccessTokenVerifier}
+ * that is cached per `options` object (so JWKS, discovery and introspection caches persist): pass the
+ * same object every time. Options are read on the first call; later changes to the object are ignored.
+ *
+ * @param request - method, absolute URL and headers of the request
+ * @param options - see {@link VerifyAccessTokenOptions}
+ * @returns the {@link VerifiedAccessToken}
+ * @throws {ResourceTokensConfigError} for bad options
+ * @throws {GuardError} when the request is refused
+ * @throws {ResourceTokensError} when the issuer or its introspection endpoint cannot be reached
+ * @see RFC 9068 section 4, RFC 6750 section 2.1, RFC 9449 section 7
+ * @example
+ * ```ts
+ * const options = { issuer: 'https://as.example.com', audience: 'https://api.example.com' }
+ * const token = await verifyAccessToken({ method: 'GET', url, headers }, options)
+ * ```
+ */
+export async function verifyAccessToken(request: AccessTokenRequest, options: VerifyAccessTokenOptions): Promise<VerifiedAccessToken> {
+  let verify = verifiers.get(options)
+  if (verify === undefined) {
+    verify = createAccessTokenVerifier(options) // validates options (throws for a non-object) before caching
+    verifiers.set(options, verify)
+  }
+  return verify(request)
+}
