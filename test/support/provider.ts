@@ -526,13 +526,12 @@ export async function startTestProvider(options: TestProviderOptions = {}): Prom
     parRequests,
     reusedRefreshTokens: () => reused,
     resetCounters() {
-      // The provider's memory of consumed refresh tokens is kept: a token rotated before the
-      // reset and presented after it is still a reuse.
+      // Only records and counts: pending faults and the hook stay armed. The provider's memory of
+      // consumed refresh tokens is kept too: a token rotated before the reset and presented after
+      // it is still a reuse.
       tokenRequests.length = 0;
       parRequests.length = 0;
       reused = 0;
-      faults.length = 0;
-      revocationFaults.length = 0;
     },
     registerResource(r) {
       registry.set(r.indicator, r);

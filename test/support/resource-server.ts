@@ -67,29 +67,22 @@ interface TokenInfo {
 export async function startResourceServer(options: ResourceServerOptions): Promise<TestResourceServer> {
   const required = options.scope.split(' ').filter(Boolean);
   let audience: string | undefined; // resolved once listening, see below
-  // Resolved lazily: resource servers are usually started before the provider exists.
-  let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
-  const getJwks = async () => {
-    if (!jwks) {
+  // Discovered on first use, so starting a resource server costs no provider round trip.
+  let metadata: Promise<{ jwks: ReturnType<typeof createRemoteJWKSet>; introspectionEndpoint: string }> | undefined;
+  const discover = () =>
+    (metadata ??= (async () => {
       const res = await fetch(`${options.issuer}/.well-known/openid-configuration`);
-      const { jwks_uri } = (await res.json()) as { jwks_uri: string };
-      jwks = createRemoteJWKSet(new URL(jwks_uri));
-    }
-    return jwks;
-  };
-  let introspectionEndpoint: string | undefined;
-  const getIntrospectionEndpoint = async () => {
-    if (!introspectionEndpoint) {
-      const res = await fetch(`${options.issuer}/.well-known/openid-configuration`);
-      ({ introspection_endpoint: introspectionEndpoint } = (await res.json()) as { introspection_endpoint: string });
-    }
-    return introspectionEndpoint;
-  };
+      const md = (await res.json()) as { jwks_uri: string; introspection_endpoint: string };
+      return { jwks: createRemoteJWKSet(new URL(md.jwks_uri)), introspectionEndpoint: md.introspection_endpoint };
+    })().catch((err: unknown) => {
+      metadata = undefined; // retry on the next request rather than failing forever
+      throw err;
+    }));
 
   async function verifyJwt(token: string): Promise<TokenInfo> {
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, await getJwks(), {
+      ({ payload } = await jwtVerify(token, (await discover()).jwks, {
         issuer: options.issuer,
         typ: 'at+jwt',
         ...(audience !== undefined ? { audience } : {}),
@@ -108,7 +101,7 @@ export async function startResourceServer(options: ResourceServerOptions): Promi
 
   async function introspect(token: string): Promise<TokenInfo> {
     if (!options.introspection) throw new AuthError(401, 'invalid_token', 'opaque token and no introspection configured');
-    const res = await fetch(await getIntrospectionEndpoint(), {
+    const res = await fetch((await discover()).introspectionEndpoint, {
       method: 'POST',
       headers: {
         authorization: basicAuth(options.introspection.clientId, options.introspection.clientSecret),
