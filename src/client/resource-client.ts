@@ -1,6 +1,7 @@
 import { inspect } from 'node:util'
 import type { ResourceClientOptions } from '../config/options.js'
 import { resolveOptions, resolveResources } from '../config/validate.js'
+import { DPoPKeys } from '../dpop/dpop-keys.js'
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
 import { resourceFetch } from '../fetch/resource-fetch.js'
 import type { CachedToken, GrantRecord } from '../grants/grant-record.js'
@@ -146,7 +147,7 @@ export class ResourceClient {
         matcher: this.#matcher,
         fetch: this.#provider.options.fetch,
         accessToken: (k, resource, rejected) => this.#tokens.accessToken(k, resource, rejected),
-        dpopHandle: async () => undefined,
+        dpopHandle: (k) => this.#tokens.dpopHandle(k),
       },
       key,
       input,
@@ -308,7 +309,7 @@ export async function createResourceClient(options: ResourceClientOptions): Prom
   const events = new TypedEmitter()
   const grants = new GrantRepository(store, { cacheSize: resolved.cacheSize, grantTtlSeconds: resolved.grantTtlSeconds })
   const lock = new GrantLock(store, { ttlMs: resolved.lockTtlMs, timeoutMs: resolved.lockTimeoutMs })
-  const tokens = new TokenManager(provider, grants, lock, events, resolved, async () => undefined)
+  const tokens = new TokenManager(provider, grants, lock, events, resolved, new DPoPKeys(provider))
   const login = new LoginFlow(provider, store, grants, resources, events, resolved)
   return new ResourceClient({ provider, grants, tokens, login, matcher: new ResourceMatcher(resources), resources, events, ownedStore: userStore === undefined ? store : undefined })
 }

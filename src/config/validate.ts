@@ -1,4 +1,3 @@
-import { webcrypto } from 'node:crypto'
 import type { CryptoKey } from 'openid-client'
 import { ResourceTokensConfigError } from '../errors/resource-tokens-error.js'
 import { defaultLogger } from '../observability/logger.js'
@@ -151,9 +150,13 @@ function splitScope(value: unknown, name: string, allowEmpty: boolean): string[]
 
 function resolvePrivateKey(value: ResourceClientOptions['clientPrivateKey']): { key: CryptoKey; kid?: string } | undefined {
   if (value === undefined) return undefined
-  if (value instanceof webcrypto.CryptoKey) return { key: value }
-  if (typeof value === 'object' && value !== null && value.key instanceof webcrypto.CryptoKey) {
+  if (isCryptoKey(value)) return { key: value }
+  if (typeof value === 'object' && value !== null && isCryptoKey(value.key)) {
     return value.kid === undefined ? { key: value.key } : { key: value.key, kid: value.kid }
   }
   fail('"clientPrivateKey" must be a CryptoKey or { key: CryptoKey, kid?: string }')
+}
+
+function isCryptoKey(value: unknown): value is CryptoKey {
+  return value instanceof (globalThis as unknown as { CryptoKey: abstract new () => CryptoKey }).CryptoKey
 }

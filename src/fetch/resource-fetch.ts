@@ -15,7 +15,7 @@ export interface ResourceFetchContext {
   readonly matcher: ResourceMatcher
   readonly fetch: typeof fetch
   accessToken(key: string, resource: RegisteredResource, rejected?: string): Promise<CachedToken>
-  dpopHandle(key: string, resource: RegisteredResource): Promise<client.DPoPHandle | undefined>
+  dpopHandle(key: string): Promise<client.DPoPHandle | undefined>
 }
 
 type ResourceRequestFetch = (url: string, options: oauth.CustomFetchOptions<string, oauth.ProtectedResourceRequestBody>) => Promise<Response>
@@ -85,7 +85,7 @@ async function sendWithToken(ctx: ResourceFetchContext, key: string, resource: R
   let retriedToken = false
   let retriedNonce = false
   for (;;) {
-    const dpop = token.type === 'dpop' ? await ctx.dpopHandle(key, resource) : undefined
+    const dpop = token.type === 'dpop' ? await ctx.dpopHandle(key) : undefined
     const headers = new Headers(hop.headers)
     headers.delete('authorization')
     headers.delete('dpop')

@@ -11,11 +11,9 @@ const CACHE_SIZE = 10_000
 /** A validated introspection response: a JSON object whose `active` is a boolean. */
 export type IntrospectionResponse = Record<string, unknown> & { active: boolean }
 
-// RFC 6749 appendix B: application/x-www-form-urlencoded, as used in the Basic credentials.
+// RFC 6749 section 2.3.1: client id and secret are form-urlencoded (appendix B) before Basic encoding.
 function formUrlEncode(value: string): string {
-  return encodeURIComponent(value)
-    .replace(/%20/g, '+')
-    .replace(/[!'()*~]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
+  return new URLSearchParams({ v: value }).toString().slice(2)
 }
 
 export class Introspector {

@@ -5,14 +5,13 @@ import type { CachedToken, GrantRecord } from '../grants/grant-record.js'
 import type { GrantLock } from '../grants/grant-lock.js'
 import type { GrantRepository, GrantSnapshot } from '../grants/grant-repository.js'
 import { grantKeys, type GrantKeys } from '../grants/store-keys.js'
+import type { DPoPKeys } from '../dpop/dpop-keys.js'
 import type { TypedEmitter } from '../observability/events.js'
 import { classifyProviderError, tokenEndpointError } from '../protocol/classify-error.js'
 import type { ProviderClient } from '../protocol/provider-client.js'
 import type { RegisteredResource } from '../resources/resource.js'
 import { scopeMinus, scopeSet } from './scope.js'
 
-/** Supplies the grant's DPoP handle for a resource that uses DPoP (undefined for bearer resources). */
-export type DPoPSource = (snapshot: GrantSnapshot, resource: RegisteredResource) => Promise<client.DPoPHandle | undefined>
 
 /**
  * Obtains, caches and renews one access token per (grant, resource) from the grant's refresh token.
@@ -33,7 +32,7 @@ export class TokenManager {
     private readonly lock: GrantLock,
     private readonly events: TypedEmitter,
     private readonly options: ResolvedOptions,
-    private readonly dpop: DPoPSource,
+    private readonly dpopKeys: DPoPKeys,
   ) {}
 
   /**
@@ -77,10 +76,12 @@ export class TokenManager {
     })
   }
 
-  async #refresh(keys: GrantKeys, snapshot: GrantSnapshot, resource: RegisteredResource, attempt = 0): Promise<CachedToken> {
+  async #refresh(keys: GrantKeys, snapshotIn: GrantSnapshot, resource: RegisteredResource, attempt = 0): Promise<CachedToken> {
+    let snapshot = snapshotIn
     const parameters = new URLSearchParams({ scope: resource.scope })
     if (resource.indicator !== undefined) parameters.set('resource', resource.indicator)
-    const dpop = await this.dpop(snapshot, resource)
+    let dpop: client.DPoPHandle | undefined
+    if (resource.dpop) ({ handle: dpop, snapshot } = await this.#withDPoPKey(keys, snapshot))
     const startedAt = this.options.now()
     let response: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers
     try {
@@ -122,9 +123,34 @@ export class TokenManager {
       throw loginRequired()
     }
     if (refusal !== undefined) throw refusal
+    if (resource.dpop && token.type !== 'dpop') {
+      this.options.logger.warn?.('the provider issued a bearer token where a DPoP-bound token was requested', { grant: keys.ref, resource: resource.name })
+    }
     this.events.emit('token', { grant: keys.ref, resource: resource.name, scope: token.scope, tokenType: token.type, expiresIn: response.expires_in, rotated })
     this.options.logger.debug?.('access token obtained', { grant: keys.ref, resource: resource.name, scope: token.scope, rotated })
     return token
+  }
+
+  /** The DPoP handle `fetch` must use with this grant's tokens, when the grant has a DPoP key. */
+  async dpopHandle(key: string): Promise<client.DPoPHandle | undefined> {
+    const snapshot = await this.grants.read(grantKeys(key).grant)
+    const stored = snapshot?.record.dpopKey
+    return stored === undefined ? undefined : this.dpopKeys.handle(stored)
+  }
+
+  /** The grant's DPoP key, created and stored (under the grant lock) on first use. */
+  async #withDPoPKey(keys: GrantKeys, snapshot: GrantSnapshot): Promise<{ handle: client.DPoPHandle; snapshot: GrantSnapshot }> {
+    const stored = snapshot.record.dpopKey
+    if (stored !== undefined) return { handle: await this.dpopKeys.handle(stored), snapshot }
+    const dpopKey = await this.dpopKeys.generate()
+    const written = await this.grants.replace(keys.grant, snapshot, { ...snapshot.record, rev: snapshot.record.rev + 1, dpopKey })
+    if (written === undefined) {
+      const current = await this.grants.readFresh(keys.grant)
+      if (current === undefined) throw loginRequired()
+      if (current.record.dpopKey === undefined) throw new ResourceTokensError('store_unavailable', 'could not store the grant\'s DPoP key: the grant kept changing')
+      return this.#withDPoPKey(keys, current)
+    }
+    return { handle: await this.dpopKeys.handle(dpopKey), snapshot: written }
   }
 
   /** Writes the new token and refresh token with compare-and-set; merges onto a newer grant if one appeared. */

@@ -31,7 +31,8 @@ export class EncryptedStore implements TokenStore {
   /** Always `false`: the point of this wrapper is that records leave the process. */
   readonly inProcess = false
   /** Present when the wrapped store has it; notifications carry keys only, so they pass through. */
-  readonly subscribe?: (listener: (key: string) => void) => () => void
+  // `declare`: no own property at all (not even `undefined`) when the wrapped store cannot subscribe.
+  declare readonly subscribe?: (listener: (key: string) => void) => () => void
   readonly #inner: TokenStore
   readonly #cipher: RecordCipher
   readonly #maxRemembered: number
@@ -58,6 +59,7 @@ export class EncryptedStore implements TokenStore {
     return ciphertext === undefined ? undefined : this.#open(key, ciphertext)
   }
 
+  /** Encrypts `value` for `key` and writes it. */
   async set(key: string, value: string, options?: StoreWriteOptions): Promise<void> {
     const ciphertext = this.#cipher.encrypt(key, value)
     this.#forget(key)
@@ -65,6 +67,7 @@ export class EncryptedStore implements TokenStore {
     this.#remember(key, value, ciphertext)
   }
 
+  /** Removes `key` from the wrapped store. */
   async delete(key: string): Promise<void> {
     this.#forget(key)
     await this.#inner.delete(key)
@@ -107,10 +110,12 @@ export class EncryptedStore implements TokenStore {
     return this.#swap(key, current, value, ciphertext, options)
   }
 
+  /** Passed through: lock names and owners hold no secrets. */
   tryLock(name: string, owner: string, ttlMs: number): Promise<boolean> {
     return this.#inner.tryLock(name, owner, ttlMs)
   }
 
+  /** Passed through. */
   unlock(name: string, owner: string): Promise<void> {
     return this.#inner.unlock(name, owner)
   }
