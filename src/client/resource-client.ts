@@ -17,6 +17,7 @@ import { ResourceMatcher } from '../resources/matcher.js'
 import type { RegisteredResource } from '../resources/resource.js'
 import { MemoryStore } from '../stores/memory-store.js'
 import type { TokenStore } from '../stores/token-store.js'
+import { ServiceTokens } from '../tokens/service-tokens.js'
 import { TokenManager } from '../tokens/token-manager.js'
 import { prepareStore } from './prepare-store.js'
 
@@ -61,6 +62,7 @@ export class ResourceClient {
   readonly #provider: ProviderClient
   readonly #grants: GrantRepository
   readonly #tokens: TokenManager
+  readonly #service: ServiceTokens
   readonly #login: LoginFlow
   readonly #matcher: ResourceMatcher
   readonly #resources: readonly RegisteredResource[]
@@ -73,6 +75,7 @@ export class ResourceClient {
     provider: ProviderClient
     grants: GrantRepository
     tokens: TokenManager
+    service: ServiceTokens
     login: LoginFlow
     matcher: ResourceMatcher
     resources: readonly RegisteredResource[]
@@ -82,6 +85,7 @@ export class ResourceClient {
     this.#provider = parts.provider
     this.#grants = parts.grants
     this.#tokens = parts.tokens
+    this.#service = parts.service
     this.#login = parts.login
     this.#matcher = parts.matcher
     this.#resources = parts.resources
@@ -153,6 +157,44 @@ export class ResourceClient {
       input,
       init,
     )
+  }
+
+  /**
+   * `fetch` for the app itself, with no user: the resource's token comes from the client_credentials grant
+   * (cached, renewed before expiry, single-flight per resource, DPoP when the resource says so). Same
+   * matching, redirect and retry rules as {@link fetch}.
+   *
+   * @throws `token_endpoint_unavailable`, `token_endpoint_error` (e.g. `unauthorized_client` when the provider
+   * does not allow client_credentials for this client), and as {@link fetch}.
+   * @example
+   * ```ts
+   * const res = await client.serviceFetch('https://contacts.example.com/api/stats')
+   * ```
+   */
+  async serviceFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    this.#check('service')
+    return resourceFetch(
+      {
+        matcher: this.#matcher,
+        fetch: this.#provider.options.fetch,
+        accessToken: (_k, resource, rejected) => this.#service.accessToken(resource, rejected),
+        dpopHandle: () => this.#service.dpopHandle(),
+      },
+      'service',
+      input,
+      init,
+    )
+  }
+
+  /**
+   * The app's own access token for `url` (client_credentials), as {@link serviceFetch} would send it.
+   *
+   * @throws `unknown_resource` when `url` belongs to no registered resource; otherwise as {@link serviceFetch}.
+   */
+  async serviceAccessToken(url: string | URL): Promise<AccessTokenInfo> {
+    this.#check('service')
+    const resource = this.#resourceFor(url)
+    return toInfo(await this.#service.accessToken(resource), resource)
   }
 
   /**
@@ -309,7 +351,9 @@ export async function createResourceClient(options: ResourceClientOptions): Prom
   const events = new TypedEmitter()
   const grants = new GrantRepository(store, { cacheSize: resolved.cacheSize, grantTtlSeconds: resolved.grantTtlSeconds })
   const lock = new GrantLock(store, { ttlMs: resolved.lockTtlMs, timeoutMs: resolved.lockTimeoutMs })
-  const tokens = new TokenManager(provider, grants, lock, events, resolved, new DPoPKeys(provider))
+  const dpopKeys = new DPoPKeys(provider)
+  const tokens = new TokenManager(provider, grants, lock, events, resolved, dpopKeys)
+  const service = new ServiceTokens(provider, dpopKeys, events, resolved)
   const login = new LoginFlow(provider, store, grants, resources, events, resolved)
-  return new ResourceClient({ provider, grants, tokens, login, matcher: new ResourceMatcher(resources), resources, events, ownedStore: userStore === undefined ? store : undefined })
+  return new ResourceClient({ provider, grants, tokens, service, login, matcher: new ResourceMatcher(resources), resources, events, ownedStore: userStore === undefined ? store : undefined })
 }

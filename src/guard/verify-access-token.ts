@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTVerifyOptions, type JWTVerifyResult } from 'jose'
 
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
-import { createEndpointResolver, type AuthorizationServerEndpoints } from './authorization-server-metadata.js'
+import { createEndpointResolver } from './authorization-server-metadata.js'
 import { DpopProofVerifier, normalizeHtu } from './dpop-proof.js'
 import { GuardError, type GuardScheme } from './guard-error.js'
 import { Introspector } from './introspection.js'
@@ -127,7 +127,7 @@ export function createVerifierInternals(options: VerifyAccessTokenOptions): Veri
 
   const getJwks = (): Promise<JwksFunction> => {
     jwks ??= (async () => {
-      const url = config.jwksUri ?? (await endpoints()).jwksUri
+      const url = config.jwksUri ?? (await resolveEndpoints()).jwksUri
       if (url === undefined) throw new ResourceTokensError('discovery_failed', `the discovery document of ${config.issuer} has no "jwks_uri"`)
       return createRemoteJWKSet(url, {
         cooldownDuration: config.jwksCooldownMs,
@@ -139,8 +139,6 @@ export function createVerifierInternals(options: VerifyAccessTokenOptions): Veri
     })
     return jwks
   }
-
-  const endpoints = async (): Promise<AuthorizationServerEndpoints> => resolveEndpoints()
 
   const verifyJwt = async (token: string, scheme: GuardScheme): Promise<CheckedToken> => {
     const verifyOptions: JWTVerifyOptions = {
@@ -193,7 +191,7 @@ export function createVerifierInternals(options: VerifyAccessTokenOptions): Veri
     if (introspector === undefined || config.introspection === undefined) {
       throw reject('invalid_token', 'opaque access tokens are not accepted', scheme)
     }
-    const endpoint = config.introspection.endpoint ?? (await endpoints()).introspectionEndpoint
+    const endpoint = config.introspection.endpoint ?? (await resolveEndpoints()).introspectionEndpoint
     if (endpoint === undefined) {
       throw new ResourceTokensError('discovery_failed', `the discovery document of ${config.issuer} has no "introspection_endpoint"`)
     }

@@ -74,6 +74,10 @@ export class ProviderClient {
     return client.refreshTokenGrant(this.config, refreshToken, parameters, dpop === undefined ? undefined : { DPoP: dpop })
   }
 
+  async clientCredentials(parameters: URLSearchParams, dpop?: client.DPoPHandle): Promise<client.TokenEndpointResponse> {
+    return client.clientCredentialsGrant(this.config, parameters, dpop === undefined ? undefined : { DPoP: dpop })
+  }
+
   async revoke(token: string, hint: 'refresh_token' | 'access_token'): Promise<void> {
     await client.tokenRevocation(this.config, token, { token_type_hint: hint })
   }

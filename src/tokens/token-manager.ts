@@ -10,6 +10,7 @@ import type { TypedEmitter } from '../observability/events.js'
 import { classifyProviderError, tokenEndpointError } from '../protocol/classify-error.js'
 import type { ProviderClient } from '../protocol/provider-client.js'
 import type { RegisteredResource } from '../resources/resource.js'
+import { toCachedToken } from './cached-token.js'
 import { scopeMinus, scopeSet } from './scope.js'
 
 
@@ -110,7 +111,7 @@ export class TokenManager {
       this.events.emit('grant_removed', { grant: keys.ref, reason: 'invalid_grant' })
       throw new ResourceTokensError('invalid_id_token', `refresh for ${resource.name}: the refreshed ID token names another subject or issuer; the grant was removed`)
     }
-    const token = this.#toCachedToken(response, resource, startedAt)
+    const token = toCachedToken(response, resource, startedAt, this.options)
     const refusal = this.#checkScope(keys, token, resource)
     const rotated = response.refresh_token !== undefined && response.refresh_token !== snapshot.record.refreshToken
     // Even a refused token's response may carry a rotated refresh token: it is stored, never dropped.
@@ -180,18 +181,6 @@ export class TokenManager {
     const live: Record<string, CachedToken> = {}
     for (const [id, token] of Object.entries(tokens)) if (token.expiresAt > now) live[id] = token
     return live
-  }
-
-  #toCachedToken(response: client.TokenEndpointResponse, resource: RegisteredResource, startedAt: number): CachedToken {
-    const lifetimeMs = typeof response.expires_in === 'number' && response.expires_in > 0 ? response.expires_in * 1000 : this.options.defaultTokenLifetimeMs
-    const expiresAt = startedAt + lifetimeMs
-    return {
-      value: response.access_token,
-      type: response.token_type.toLowerCase(),
-      scope: response.scope ?? resource.scope,
-      expiresAt,
-      refreshAt: expiresAt - Math.min(this.options.skewMs, lifetimeMs / 4),
-    }
   }
 
   /**
