@@ -173,6 +173,18 @@ function storeSuite(name: string, open: () => StorePair): void {
       assert.equal(await b.get(k), 'v3')
     })
 
+    test('the empty string is a value, distinct from absent', async () => {
+      const { a, b } = pair
+      const k = key()
+      await a.set(k, '')
+      assert.equal(await b.get(k), '')
+      assert.equal(await b.compareAndSet(k, undefined, 'x'), false)
+      assert.equal(await b.compareAndSet(k, '', 'x'), true)
+      assert.equal(await a.compareAndSet(k, 'x', ''), true)
+      assert.equal(await a.take(k), '')
+      assert.equal(await a.get(k), undefined)
+    })
+
     test('compareAndSet is atomic: of 50 concurrent swaps from the same value exactly one wins', async () => {
       const { a, b } = pair
       const k = key()
@@ -243,9 +255,9 @@ function storeSuite(name: string, open: () => StorePair): void {
         await a.delete(deleted)
         await a.set(taken, 'v')
         await a.take(taken)
-        await seen.until((keys) => [set, swapped, deleted, taken].every((k) => keys.includes(k)))
-        assert.equal(seen.keys.filter((k) => k === deleted).length, 2, 'the write and the delete')
-        assert.equal(seen.keys.filter((k) => k === taken).length, 2, 'the write and the take')
+        const count = (keys: string[], k: string): number => keys.filter((changed) => changed === k).length
+        // Delete and take each follow a write of the same key: two notifications each.
+        await seen.until((keys) => count(keys, set) === 1 && count(keys, swapped) === 1 && count(keys, deleted) === 2 && count(keys, taken) === 2)
       } finally {
         seen.stop()
       }

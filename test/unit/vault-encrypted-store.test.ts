@@ -105,6 +105,6 @@ describe('EncryptedStore', () => {
       tryLock: async () => false,
       unlock: async () => {},
     }
-    assert.equal(new EncryptedStore(bare, cipher).subscribe, undefined)
+    assert.equal('subscribe' in new EncryptedStore(bare, cipher), false)
   })
 })
