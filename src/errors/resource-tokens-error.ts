@@ -22,6 +22,7 @@
  * - `lock_timeout`: the per-grant refresh lock could not be won in time.
  * - `decryption_failed`: a stored record did not decrypt (tampered, moved to another key, or an unknown secret).
  * - `revocation_failed`: informational code used in logout reports; logout itself never throws it.
+ * - `introspection_failed`: (guard) the introspection endpoint gave no usable answer (network, 5xx, OAuth error, not JSON).
  * - `invalid_argument`: a bad argument at call time (an empty key, a `returnTo` that is not a local path, a URL that is not absolute).
  */
 export type ResourceTokensErrorCode =
@@ -43,6 +44,7 @@ export type ResourceTokensErrorCode =
   | 'decryption_failed'
   | 'revocation_failed'
   | 'invalid_argument'
+  | 'introspection_failed'
 
 /** Extra, non-secret facts an error may carry. */
 export interface ResourceTokensErrorDetails {

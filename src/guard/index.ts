@@ -17,11 +17,7 @@ export type {
   GuardErrorStatus,
   GuardScheme,
 } from './guard-error.js'
-export { requireAccessToken } from './express.js'
+export { protectedResourceMetadataHandler, requireAccessToken } from './express.js'
 export type { RequireAccessTokenOptions } from './express.js'
-export {
-  protectedResourceMetadata,
-  protectedResourceMetadataHandler,
-  protectedResourceMetadataUrl,
-} from './protected-resource-metadata.js'
+export { protectedResourceMetadata, protectedResourceMetadataUrl } from './protected-resource-metadata.js'
 export type { ProtectedResourceMetadata, ProtectedResourceMetadataOptions } from './protected-resource-metadata.js'

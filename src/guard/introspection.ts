@@ -29,7 +29,7 @@ export class Introspector {
 
   /**
    * Introspects `token` at `endpoint`, or answers from the cache. Throws {@link ResourceTokensError}
-   * (`token_endpoint_unavailable` or `token_endpoint_error`) when the endpoint cannot give an answer.
+   * (`introspection_failed`) when the endpoint cannot give an answer.
    */
   async introspect(token: string, endpoint: URL, now: () => number): Promise<IntrospectionResponse> {
     // The cache key is a hash: raw tokens never sit in a map key where a heap dump would show them.
@@ -70,7 +70,7 @@ export class Introspector {
         signal: AbortSignal.timeout(TIMEOUT_MS),
       })
     } catch (cause) {
-      throw new ResourceTokensError('token_endpoint_unavailable', `introspection request to ${endpoint.href} failed`, { cause })
+      throw new ResourceTokensError('introspection_failed', `introspection request to ${endpoint.href} failed`, { cause })
     }
     let body: unknown
     try {
@@ -78,7 +78,7 @@ export class Introspector {
     } catch (cause) {
       body = undefined
       if (response.status === 200) {
-        throw new ResourceTokensError('token_endpoint_unavailable', `introspection response from ${endpoint.href} is not JSON`, {
+        throw new ResourceTokensError('introspection_failed', `introspection response from ${endpoint.href} is not JSON`, {
           cause,
           status: response.status,
         })
@@ -88,13 +88,13 @@ export class Introspector {
       const error = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['error'] : undefined
       const transient = response.status >= 500 || response.status === 429
       throw new ResourceTokensError(
-        transient || typeof error !== 'string' ? 'token_endpoint_unavailable' : 'token_endpoint_error',
+        transient || typeof error !== 'string' ? 'introspection_failed' : 'introspection_failed',
         `introspection endpoint ${endpoint.href} answered ${response.status}`,
         typeof error === 'string' ? { status: response.status, error } : { status: response.status },
       )
     }
     if (typeof body !== 'object' || body === null || Array.isArray(body) || typeof (body as { active?: unknown }).active !== 'boolean') {
-      throw new ResourceTokensError('token_endpoint_unavailable', `introspection response from ${endpoint.href} has no boolean "active"`, {
+      throw new ResourceTokensError('introspection_failed', `introspection response from ${endpoint.href} has no boolean "active"`, {
         status: response.status,
       })
     }

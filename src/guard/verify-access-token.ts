@@ -334,7 +334,7 @@ function describeJwtFailure(err: unknown): string {
  * @throws {ResourceTokensConfigError} at once, for bad options
  * @throws {GuardError} (rejection) when the request is refused; answer with `err.challenge()`
  * @throws {ResourceTokensError} (rejection) `discovery_failed` when the issuer's discovery document or JWKS
- *   cannot be fetched, `token_endpoint_unavailable` / `token_endpoint_error` when introspection fails: the
+ *   cannot be fetched, `introspection_failed` when introspection fails: the
  *   request could not be judged, answer 503
  * @see RFC 6750 section 2.1 and 3, RFC 9068 section 4, RFC 7662 section 2, RFC 9449 sections 4.3 and 7
  * @example
