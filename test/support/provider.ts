@@ -34,6 +34,8 @@ export interface TestProviderOptions {
   clients?: object[];
   /** default true */
   pkceRequired?: boolean;
+  /** demand DPoP nonces at the token endpoint (features.dPoP.requireNonce) */
+  dpopNonce?: boolean;
 }
 
 export interface TokenRequestRecord {
@@ -358,6 +360,10 @@ export async function startTestProvider(options: TestProviderOptions = {}): Prom
       introspection: { enabled: true, allowedPolicy: introspectionAllowed },
       rpInitiatedLogout: { enabled: true },
       clientCredentials: { enabled: true },
+      dPoP: {
+        enabled: true,
+        ...(options.dpopNonce === true ? { nonceSecret: Buffer.alloc(32, 7), requireNonce: () => true } : {}),
+      },
       resourceIndicators: {
         enabled: options.resourceIndicators ?? true,
         // No resource parameter: no resource-server token (opaque, userinfo only).
