@@ -1,6 +1,6 @@
 export { createResourceClient, ResourceClient } from './client/resource-client.js'
 export type { AccessTokenInfo, ImportedGrant, LogoutResult } from './client/resource-client.js'
-export type { ClientAuthMethod, ResourceClientOptions } from './config/options.js'
+export type { ClientAuthMethod, DownscopingStrategy, EndpointOverrides, ResourceClientOptions } from './config/options.js'
 export { ResourceTokensConfigError, ResourceTokensError } from './errors/resource-tokens-error.js'
 export type { ResourceTokensErrorCode, ResourceTokensErrorDetails } from './errors/resource-tokens-error.js'
 export type { FinishLoginResult, StartLoginOptions, StartLoginResult } from './login/login-flow.js'

@@ -2,7 +2,7 @@ import { inspect } from 'node:util'
 import type { ResourceClientOptions } from '../config/options.js'
 import { resolveOptions, resolveResources } from '../config/validate.js'
 import { DPoPKeys } from '../dpop/dpop-keys.js'
-import { ResourceTokensError } from '../errors/resource-tokens-error.js'
+import { ResourceTokensConfigError, ResourceTokensError } from '../errors/resource-tokens-error.js'
 import { resourceFetch } from '../fetch/resource-fetch.js'
 import type { CachedToken, GrantRecord } from '../grants/grant-record.js'
 import { GrantLock } from '../grants/grant-lock.js'
@@ -11,7 +11,7 @@ import { grantKeys } from '../grants/store-keys.js'
 import { LoginFlow, type FinishLoginResult, type StartLoginOptions, type StartLoginResult } from '../login/login-flow.js'
 import { TypedEmitter, type ResourceClientEventName, type ResourceClientEvents } from '../observability/events.js'
 import { safeCause } from '../protocol/classify-error.js'
-import { ProviderClient } from '../protocol/provider-client.js'
+import { ProviderClient, TOKEN_EXCHANGE } from '../protocol/provider-client.js'
 import { verifyImportedIdToken } from '../login/import-grant.js'
 import { ResourceMatcher } from '../resources/matcher.js'
 import type { RegisteredResource } from '../resources/resource.js'
@@ -348,6 +348,12 @@ export async function createResourceClient(options: ResourceClientOptions): Prom
   const userStore = options.store
   const store = prepareStore(userStore ?? new MemoryStore({ now: resolved.now }), resolved.encryptionSecrets)
   const provider = await ProviderClient.discover(resolved)
+  if (resolved.downscoping === 'none') {
+    resolved.logger.warn?.('downscoping is "none": every resource receives the same full-scope token, so a compromised resource can replay it on the others')
+  }
+  if (resolved.downscoping === 'token-exchange' && provider.supportsGrant(TOKEN_EXCHANGE) === false) {
+    throw new ResourceTokensConfigError('"downscoping" is "token-exchange" but the provider does not offer the token-exchange grant (RFC 8693)')
+  }
   const events = new TypedEmitter()
   const grants = new GrantRepository(store, { cacheSize: resolved.cacheSize, grantTtlSeconds: resolved.grantTtlSeconds })
   const lock = new GrantLock(store, { ttlMs: resolved.lockTtlMs, timeoutMs: resolved.lockTimeoutMs })

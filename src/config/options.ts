@@ -7,6 +7,25 @@ import type { TokenStore } from '../stores/token-store.js'
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt'
 
 /**
+ * How each resource's token is obtained from the user's grant.
+ * - `scope` (default): refresh_token grant with the resource's `scope` (and `resource` when it has an indicator).
+ * - `token-exchange`: one full-scope token from the refresh token, exchanged (RFC 8693) for a token per resource.
+ *   For providers whose refresh tokens shrink to the scope asked for. The provider must offer token exchange.
+ * - `none`: no down-scoping; one token for every resource. An explicit opt-in that defeats audience restriction,
+ *   logged as a warning at start-up. For providers that cannot down-scope at all.
+ */
+export type DownscopingStrategy = 'scope' | 'token-exchange' | 'none'
+
+/** Endpoints to use where discovery omits them (or to override what it says). Absolute URLs. */
+export interface EndpointOverrides {
+  revocation?: string
+  introspection?: string
+  endSession?: string
+  token?: string
+  pushedAuthorizationRequest?: string
+}
+
+/**
  * Options of {@link createResourceClient}. Validated once, at construction; a bad value throws
  * `ResourceTokensConfigError` (`code: 'invalid_config'`) naming the option.
  */
@@ -36,6 +55,12 @@ export interface ResourceClientOptions {
    * that set `indicator` send one, the others are down-scoped by `scope` alone.
    */
   resourceIndicators?: boolean
+  /** How resource tokens are obtained. Default `scope`. See {@link DownscopingStrategy}. */
+  downscoping?: DownscopingStrategy
+  /** Endpoints missing from the provider's discovery document. */
+  endpoints?: EndpointOverrides
+  /** Send the authorization request through PAR (RFC 9126): `auto` (default) when the provider offers it, or never. */
+  pushedAuthorizationRequests?: 'auto' | 'never'
   /** Extra scopes to request at login besides `openid`, `offline_access` and the resources' scopes (e.g. `'profile email'`). */
   loginScope?: string
   /** Renew a token this many seconds before it expires (capped at a quarter of its lifetime). Default 30. */
@@ -74,6 +99,9 @@ export interface ResolvedOptions {
   readonly redirectUri: string
   readonly postLogoutRedirectUri: string | undefined
   readonly resourceIndicators: boolean
+  readonly downscoping: DownscopingStrategy
+  readonly endpoints: Readonly<Record<string, string>>
+  readonly pushedAuthorizationRequests: 'auto' | 'never'
   readonly loginScope: readonly string[]
   readonly skewMs: number
   readonly defaultTokenLifetimeMs: number

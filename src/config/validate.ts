@@ -48,6 +48,9 @@ export function resolveOptions(options: ResourceClientOptions): ResolvedOptions 
     redirectUri: redirectUri.href,
     postLogoutRedirectUri,
     resourceIndicators: optionalBoolean(options.resourceIndicators, '"resourceIndicators"') ?? false,
+    downscoping: oneOf(options.downscoping, '"downscoping"', ['scope', 'token-exchange', 'none'] as const) ?? 'scope',
+    endpoints: resolveEndpoints(options.endpoints),
+    pushedAuthorizationRequests: oneOf(options.pushedAuthorizationRequests, '"pushedAuthorizationRequests"', ['auto', 'never'] as const) ?? 'auto',
     loginScope,
     skewMs: seconds(options.skewSeconds, '"skewSeconds"', 30, 0) * 1000,
     defaultTokenLifetimeMs: seconds(options.defaultTokenLifetimeSeconds, '"defaultTokenLifetimeSeconds"', 60, 1) * 1000,
@@ -99,6 +102,35 @@ export function resolveResources(resources: readonly ResourceDefinition[] | unde
       insecureLoopback: url.protocol === 'http:',
     }
   })
+}
+
+const ENDPOINT_METADATA = {
+  revocation: 'revocation_endpoint',
+  introspection: 'introspection_endpoint',
+  endSession: 'end_session_endpoint',
+  token: 'token_endpoint',
+  pushedAuthorizationRequest: 'pushed_authorization_request_endpoint',
+} as const
+
+/** Endpoint overrides as discovery metadata names (`revocation` → `revocation_endpoint`). */
+function resolveEndpoints(value: ResourceClientOptions['endpoints']): Record<string, string> {
+  if (value === undefined) return {}
+  if (typeof value !== 'object' || value === null) fail('"endpoints" must be an object')
+  const resolved: Record<string, string> = {}
+  for (const [name, url] of Object.entries(value)) {
+    if (!(name in ENDPOINT_METADATA)) fail(`"endpoints.${name}" is not a known endpoint`)
+    if (url === undefined) continue
+    const parsed = parseUrl(url, `"endpoints.${name}"`)
+    requireSecure(parsed, `"endpoints.${name}"`)
+    resolved[ENDPOINT_METADATA[name as keyof typeof ENDPOINT_METADATA]] = parsed.href
+  }
+  return resolved
+}
+
+function oneOf<T extends string>(value: unknown, name: string, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) fail(`${name} must be one of ${allowed.join(', ')}`)
+  return value as T
 }
 
 function fail(message: string): never {

@@ -22,6 +22,8 @@
  * - `lock_timeout`: the per-grant refresh lock could not be won in time.
  * - `decryption_failed`: a stored record did not decrypt (tampered, moved to another key, or an unknown secret).
  * - `revocation_failed`: informational code used in logout reports; logout itself never throws it.
+ * - `refresh_token_narrowed`: the provider narrowed the refresh token to the last scope asked for, so another
+ *   resource's refresh was refused. Use `downscoping: 'token-exchange'` or `'none'`, or fix the provider.
  * - `introspection_failed`: (guard) the introspection endpoint gave no usable answer (network, 5xx, OAuth error, not JSON).
  * - `invalid_argument`: a bad argument at call time (an empty key, a `returnTo` that is not a local path, a URL that is not absolute).
  */
@@ -45,6 +47,7 @@ export type ResourceTokensErrorCode =
   | 'revocation_failed'
   | 'invalid_argument'
   | 'introspection_failed'
+  | 'refresh_token_narrowed'
 
 /** Extra, non-secret facts an error may carry. */
 export interface ResourceTokensErrorDetails {

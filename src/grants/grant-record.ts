@@ -26,6 +26,8 @@ export interface GrantRecord {
   readonly createdAt: number
   /** Cached access tokens by resource id. */
   readonly tokens: Readonly<Record<string, CachedToken>>
+  /** Cache slot of the last refresh that returned a refresh token: evidence when a provider narrows it. */
+  readonly lastRefreshed?: string | undefined
   /** The grant's DPoP key pair, as private and public JWK, when any resource uses DPoP. */
   readonly dpopKey?: { readonly privateJwk: Readonly<Record<string, unknown>>; readonly publicJwk: Readonly<Record<string, unknown>> } | undefined
 }

@@ -38,6 +38,13 @@ export class ProviderClient {
     } catch (err) {
       throw new ResourceTokensError('discovery_failed', `discovery of ${options.issuer.href} failed: ${err instanceof Error ? err.message : 'unknown error'}`, { cause: safeCause(err) })
     }
+    if (Object.keys(options.endpoints).length > 0) {
+      // Endpoints missing from discovery: a new configuration over the merged metadata, set up the same way.
+      config = new client.Configuration({ ...config.serverMetadata(), ...options.endpoints }, options.clientId, metadata, clientAuth(options))
+      for (const apply of execute) apply(config)
+      config.timeout = options.timeoutSeconds
+      config[client.customFetch] = options.fetch as client.CustomFetch
+    }
     return new ProviderClient(config, options)
   }
 
@@ -53,7 +60,23 @@ export class ProviderClient {
 
   /** Whether to send the authorization request through PAR (RFC 9126): whenever the provider offers it. */
   get usesPar(): boolean {
-    return typeof this.metadata.pushed_authorization_request_endpoint === 'string'
+    if (this.metadata.require_pushed_authorization_requests === true) return true
+    return this.#options.pushedAuthorizationRequests === 'auto' && typeof this.metadata.pushed_authorization_request_endpoint === 'string'
+  }
+
+  /** Whether the provider advertises a grant type (undefined when it does not list any). */
+  supportsGrant(grantType: string): boolean | undefined {
+    const supported = this.metadata.grant_types_supported
+    return Array.isArray(supported) ? supported.includes(grantType) : undefined
+  }
+
+  /** RFC 8693 token exchange of `subjectToken` (an access token) for a token for one resource. */
+  async exchange(subjectToken: string, parameters: URLSearchParams, dpop?: client.DPoPHandle): Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers> {
+    const body = new URLSearchParams(parameters)
+    body.set('subject_token', subjectToken)
+    body.set('subject_token_type', 'urn:ietf:params:oauth:token-type:access_token')
+    body.set('requested_token_type', 'urn:ietf:params:oauth:token-type:access_token')
+    return client.genericGrantRequest(this.config, TOKEN_EXCHANGE, body, dpop === undefined ? undefined : { DPoP: dpop })
   }
 
   async authorizationUrl(parameters: URLSearchParams): Promise<URL> {
@@ -95,6 +118,8 @@ export class ProviderClient {
     return this.#options
   }
 }
+
+export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
 
 function clientAuth(options: ResolvedOptions): client.ClientAuth {
   switch (options.clientAuth) {

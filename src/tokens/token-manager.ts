@@ -7,7 +7,7 @@ import type { GrantRepository, GrantSnapshot } from '../grants/grant-repository.
 import { grantKeys, type GrantKeys } from '../grants/store-keys.js'
 import type { DPoPKeys } from '../dpop/dpop-keys.js'
 import type { TypedEmitter } from '../observability/events.js'
-import { classifyProviderError, tokenEndpointError } from '../protocol/classify-error.js'
+import { classifyProviderError, safeCause, tokenEndpointError } from '../protocol/classify-error.js'
 import type { ProviderClient } from '../protocol/provider-client.js'
 import type { RegisteredResource } from '../resources/resource.js'
 import { toCachedToken } from './cached-token.js'
@@ -44,16 +44,21 @@ export class TokenManager {
     const keys = grantKeys(key)
     const snapshot = await this.grants.read(keys.grant)
     if (snapshot === undefined) throw loginRequired()
-    const cached = snapshot.record.tokens[resource.id]
+    const cached = snapshot.record.tokens[this.#slot(resource)]
     if (cached !== undefined && this.#usable(cached, rejected)) return cached
 
-    const flightKey = `${keys.grant}\n${resource.id}\n${resource.scope}\n${rejected === undefined ? '' : 'retry'}`
+    const flightKey = `${keys.grant}\n${this.#slot(resource)}\n${resource.scope}\n${rejected === undefined ? '' : 'retry'}`
     let flight = this.#pending.get(flightKey)
     if (flight === undefined) {
       flight = this.#renew(keys, resource, rejected).finally(() => this.#pending.delete(flightKey))
       this.#pending.set(flightKey, flight)
     }
     return flight
+  }
+
+  /** Where a resource's token is cached in the grant: its own slot, or the shared one without down-scoping. */
+  #slot(resource: RegisteredResource): string {
+    return this.options.downscoping === 'none' ? FULL_SCOPE_SLOT : resource.id
   }
 
   #usable(token: CachedToken, rejected: string | undefined): boolean {
@@ -64,10 +69,10 @@ export class TokenManager {
     return this.lock.run(keys.lock, async () => {
       const snapshot = await this.grants.readFresh(keys.grant)
       if (snapshot === undefined) throw loginRequired()
-      const cached = snapshot.record.tokens[resource.id]
+      const cached = snapshot.record.tokens[this.#slot(resource)]
       if (cached !== undefined && this.#usable(cached, rejected)) return cached
       try {
-        return await this.#refresh(keys, snapshot, resource)
+        return await this.#obtain(keys, snapshot, resource)
       } catch (err) {
         const code = err instanceof ResourceTokensError ? err.code : 'token_endpoint_unavailable'
         this.events.emit('refresh_failed', { grant: keys.ref, resource: resource.name, code })
@@ -77,10 +82,52 @@ export class TokenManager {
     })
   }
 
-  async #refresh(keys: GrantKeys, snapshotIn: GrantSnapshot, resource: RegisteredResource, attempt = 0): Promise<CachedToken> {
-    let snapshot = snapshotIn
+  /** Obtains a token for `resource` the configured way; the caller holds the grant lock. */
+  async #obtain(keys: GrantKeys, snapshot: GrantSnapshot, resource: RegisteredResource): Promise<CachedToken> {
+    switch (this.options.downscoping) {
+      case 'none':
+        return this.#refresh(keys, snapshot, resource, new URLSearchParams(), FULL_SCOPE_SLOT)
+      case 'token-exchange':
+        return this.#exchange(keys, snapshot, resource)
+      case 'scope': {
+        const parameters = new URLSearchParams({ scope: resource.scope })
+        if (resource.indicator !== undefined) parameters.set('resource', resource.indicator)
+        return this.#refresh(keys, snapshot, resource, parameters, resource.id)
+      }
+    }
+  }
+
+  /** RFC 8693: a full-scope token from the refresh token (cached), exchanged for one restricted to `resource`. */
+  async #exchange(keys: GrantKeys, snapshot: GrantSnapshot, resource: RegisteredResource): Promise<CachedToken> {
+    let subject = snapshot.record.tokens[FULL_SCOPE_SLOT]
+    let current = snapshot
+    if (subject === undefined || !this.#usable(subject, undefined)) {
+      subject = await this.#refresh(keys, snapshot, resource, new URLSearchParams(), FULL_SCOPE_SLOT)
+      const reread = await this.grants.readFresh(keys.grant)
+      if (reread === undefined) throw loginRequired()
+      current = reread
+    }
     const parameters = new URLSearchParams({ scope: resource.scope })
     if (resource.indicator !== undefined) parameters.set('resource', resource.indicator)
+    let dpop: client.DPoPHandle | undefined
+    if (resource.dpop) ({ handle: dpop, snapshot: current } = await this.#withDPoPKey(keys, current))
+    const startedAt = this.options.now()
+    let response: client.TokenEndpointResponse
+    try {
+      response = await this.provider.exchange(subject.value, parameters, dpop)
+    } catch (err) {
+      throw tokenEndpointError(classifyProviderError(err), err, `token exchange for ${resource.name}`)
+    }
+    const token = toCachedToken(response, resource, startedAt, this.options)
+    const refusal = this.#checkScope(keys, token, resource)
+    if (refusal !== undefined) throw refusal
+    if (!(await this.#store(keys, current, {}, resource.id, token))) throw loginRequired()
+    this.events.emit('token', { grant: keys.ref, resource: resource.name, scope: token.scope, tokenType: token.type, expiresIn: response.expires_in, rotated: false })
+    return token
+  }
+
+  async #refresh(keys: GrantKeys, snapshotIn: GrantSnapshot, resource: RegisteredResource, parameters: URLSearchParams, slot: string, attempt = 0): Promise<CachedToken> {
+    let snapshot = snapshotIn
     let dpop: client.DPoPHandle | undefined
     if (resource.dpop) ({ handle: dpop, snapshot } = await this.#withDPoPKey(keys, snapshot))
     const startedAt = this.options.now()
@@ -94,13 +141,17 @@ export class TokenManager {
         // share our lock): if the stored grant changed, try once more with what is there now.
         const current = await this.grants.readFresh(keys.grant)
         if (current !== undefined && current.record.refreshToken !== snapshot.record.refreshToken && attempt === 0) {
-          return this.#refresh(keys, current, resource, attempt + 1)
+          return this.#refresh(keys, current, resource, parameters, slot, attempt + 1)
         }
         if (current !== undefined && current.record.refreshToken === snapshot.record.refreshToken) {
           await this.grants.take(keys.grant)
           this.events.emit('grant_removed', { grant: keys.ref, reason: 'invalid_grant' })
           this.options.logger.info?.('grant removed after invalid_grant', { grant: keys.ref })
         }
+      }
+      if (failure.kind === 'oauth_error' && (failure.error === 'invalid_scope' || failure.error === 'invalid_target')) {
+        const last = snapshot.record.lastRefreshed
+        if (last !== undefined && last !== slot) throw narrowed(resource, failure.error, err)
       }
       throw tokenEndpointError(failure, err, `refresh for ${resource.name}`)
     }
@@ -112,10 +163,11 @@ export class TokenManager {
       throw new ResourceTokensError('invalid_id_token', `refresh for ${resource.name}: the refreshed ID token names another subject or issuer; the grant was removed`)
     }
     const token = toCachedToken(response, resource, startedAt, this.options)
-    const refusal = this.#checkScope(keys, token, resource)
+    // Without down-scoping the token is meant to carry everything: nothing to compare.
+    const refusal = slot === FULL_SCOPE_SLOT ? undefined : this.#checkScope(keys, token, resource)
     const rotated = response.refresh_token !== undefined && response.refresh_token !== snapshot.record.refreshToken
     // Even a refused token's response may carry a rotated refresh token: it is stored, never dropped.
-    const written = await this.#store(keys, snapshot, response, resource, refusal === undefined ? token : undefined)
+    const written = await this.#store(keys, snapshot, response, slot, refusal === undefined ? token : undefined)
     if (!written) {
       if (rotated && response.refresh_token !== undefined) {
         // The grant was removed (logout) while we refreshed: the new refresh token must not outlive it.
@@ -155,7 +207,7 @@ export class TokenManager {
   }
 
   /** Writes the new token and refresh token with compare-and-set; merges onto a newer grant if one appeared. */
-  async #store(keys: GrantKeys, snapshot: GrantSnapshot, response: client.TokenEndpointResponse, resource: RegisteredResource, token: CachedToken | undefined): Promise<boolean> {
+  async #store(keys: GrantKeys, snapshot: GrantSnapshot, response: Pick<client.TokenEndpointResponse, 'refresh_token' | 'id_token'>, slot: string, token: CachedToken | undefined): Promise<boolean> {
     const usedRefreshToken = snapshot.record.refreshToken
     let base = snapshot
     for (let i = 0; i < 5; i++) {
@@ -166,7 +218,8 @@ export class TokenManager {
         rev: base.record.rev + 1,
         refreshToken,
         idToken: response.id_token ?? base.record.idToken,
-        tokens: token === undefined ? this.#liveTokens(base.record.tokens) : { ...this.#liveTokens(base.record.tokens), [resource.id]: token },
+        tokens: token === undefined ? this.#liveTokens(base.record.tokens) : { ...this.#liveTokens(base.record.tokens), [slot]: token },
+        lastRefreshed: response.refresh_token === undefined ? base.record.lastRefreshed : slot,
       }
       if ((await this.grants.replace(keys.grant, base, next)) !== undefined) return true
       const current = await this.grants.readFresh(keys.grant)
@@ -211,6 +264,22 @@ export class TokenManager {
     const iss = record.claims['iss']
     return (sub === undefined || claims.sub === sub) && (iss === undefined || claims.iss === iss)
   }
+}
+
+/** Cache slot of the full-scope token (no down-scoping, or the subject token of a token exchange). */
+const FULL_SCOPE_SLOT = '*'
+
+/**
+ * The refresh for another resource succeeded, and now the provider refuses this resource's scope or
+ * target: it narrowed the refresh token to what was asked last (RFC 6749 section 6 says it must not).
+ */
+function narrowed(resource: RegisteredResource, error: string, cause: unknown): ResourceTokensError {
+  return new ResourceTokensError(
+    'refresh_token_narrowed',
+    `the provider refused ${resource.name} with ${error} after a refresh for another resource: it narrows the refresh token to the scope asked for. ` +
+      'Use downscoping "token-exchange" or "none", or configure the provider to keep the refresh token\'s scope (RFC 6749 section 6)',
+    { error, cause: safeCause(cause) },
+  )
 }
 
 function loginRequired(): ResourceTokensError {

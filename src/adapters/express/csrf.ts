@@ -1,0 +1,42 @@
+// Cross-site request forgery defence for the adapter's state-changing routes: the browser's own
+// provenance headers, and a token only same-origin pages can know.
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import type { IncomingHttpHeaders } from 'node:http'
+
+/** Name of the form field that carries the CSRF token. */
+export const CSRF_FIELD = '_csrf'
+/** Name of the request header that carries the CSRF token (for `fetch` callers). */
+export const CSRF_HEADER = 'x-csrf-token'
+
+/**
+ * The CSRF token of a session: HMAC-SHA256 keyed with the session id. Stateless, stable for the session's
+ * life and the same on every instance of the app; learning it needs the session id, which is HttpOnly.
+ */
+export function csrfTokenFor(sessionId: string): string {
+  return createHmac('sha256', sessionId).update('resource-tokens/express csrf v1').digest('base64url')
+}
+
+/** True when `presented` is the CSRF token of `sessionId`. Constant time. */
+export function checkCsrfToken(sessionId: string, presented: unknown): boolean {
+  if (typeof presented !== 'string' || presented === '') return false
+  const expected = Buffer.from(csrfTokenFor(sessionId))
+  const actual = Buffer.from(presented)
+  return actual.length === expected.length && timingSafeEqual(actual, expected)
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value
+}
+
+/**
+ * False when the browser says the request comes from another origin: `Sec-Fetch-Site` other than
+ * `same-origin` (a sibling port or subdomain is `same-site`, still refused), or an `Origin` other than the
+ * app's. Requests without either header (old browsers, non-browser clients) pass here and rely on the token.
+ */
+export function isSameOriginRequest(headers: IncomingHttpHeaders, appOrigin: string): boolean {
+  const site = single(headers['sec-fetch-site'])
+  if (site !== undefined && site !== 'same-origin') return false
+  const origin = single(headers.origin)
+  if (origin !== undefined && origin.toLowerCase() !== appOrigin.toLowerCase()) return false
+  return true
+}
