@@ -212,13 +212,13 @@ export class ResourceClient {
   /** The ID token claims of the user's grant, or `undefined` when there is no grant. */
   async claims(key: string): Promise<Readonly<Record<string, unknown>> | undefined> {
     this.#check(key)
-    return (await this.#grants.read(grantKeys(key).grant))?.record.claims
+    return (await this.#grants.read(grantKeys(this.#provider.options.keyNamespace, key).grant))?.record.claims
   }
 
   /** True when a grant is stored for `key`. */
   async hasGrant(key: string): Promise<boolean> {
     this.#check(key)
-    return (await this.#grants.read(grantKeys(key).grant)) !== undefined
+    return (await this.#grants.read(grantKeys(this.#provider.options.keyNamespace, key).grant)) !== undefined
   }
 
   /**
@@ -233,7 +233,7 @@ export class ResourceClient {
       throw new ResourceTokensError('invalid_argument', '"refreshToken" must be a non-empty string')
     }
     const claims = grant.idToken === undefined ? {} : await verifyImportedIdToken(this.#provider, grant.idToken)
-    const keys = grantKeys(key)
+    const keys = grantKeys(this.#provider.options.keyNamespace, key)
     const record: GrantRecord = { v: 1, rev: 1, refreshToken: grant.refreshToken, idToken: grant.idToken, claims, scope: undefined, createdAt: this.#provider.options.now(), tokens: {} }
     await this.#grants.create(keys.grant, record)
     this.#events.emit('login', { grant: keys.ref, subject: String(claims['sub'] ?? '') })
@@ -248,7 +248,7 @@ export class ResourceClient {
    */
   async logout(key: string, options: { state?: string } = {}): Promise<LogoutResult> {
     this.#check(key)
-    const keys = grantKeys(key)
+    const keys = grantKeys(this.#provider.options.keyNamespace, key)
     const record = await this.#grants.take(keys.grant)
     const revocation: LogoutResult['revocation'] = { refreshToken: 'none', accessTokens: { revoked: 0, notRevoked: 0 } }
     if (record !== undefined) {

@@ -115,5 +115,7 @@ export interface ResolvedOptions {
   readonly logger: Logger
   readonly fetch: typeof fetch
   readonly now: () => number
+  /** Separates this client's records from other clients' in a shared store: issuer and client id. */
+  readonly keyNamespace: string
   readonly encryptionSecrets: ReadonlyArray<string | Uint8Array> | undefined
 }

@@ -65,6 +65,7 @@ export function resolveOptions(options: ResourceClientOptions): ResolvedOptions 
     fetch: options.fetch ?? globalThis.fetch,
     now: options.now ?? Date.now,
     encryptionSecrets,
+    keyNamespace: `${issuer.href}\n${clientId}`,
   }
 }
 

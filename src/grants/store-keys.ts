@@ -13,8 +13,12 @@ export interface GrantKeys {
   transaction(state: string): string
 }
 
-export function grantKeys(key: string): GrantKeys {
-  const digest = createHash('sha256').update(key, 'utf8').digest('base64url')
+/**
+ * `namespace` separates clients that share a store (issuer and client id): a grant of one provider is
+ * never found, used or revoked by a client of another.
+ */
+export function grantKeys(namespace: string, key: string): GrantKeys {
+  const digest = createHash('sha256').update(namespace, 'utf8').update('\0').update(key, 'utf8').digest('base64url')
   return {
     ref: digest.slice(0, 12),
     grant: `grant:${digest}`,

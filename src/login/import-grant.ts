@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, jwtVerify } from 'jose'
+import { createRemoteJWKSet, customFetch, jwtVerify } from 'jose'
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
 import type { ProviderClient } from '../protocol/provider-client.js'
 
@@ -10,11 +10,16 @@ export async function verifyImportedIdToken(provider: ProviderClient, idToken: s
   const jwksUri = provider.metadata.jwks_uri
   if (typeof jwksUri !== 'string') throw new ResourceTokensError('invalid_id_token', 'the provider publishes no jwks_uri to verify the ID token with')
   try {
-    const { payload } = await jwtVerify(idToken, createRemoteJWKSet(new URL(jwksUri)), {
+    const jwks = createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: provider.options.timeoutSeconds * 1000, [customFetch]: provider.options.fetch })
+    const { payload } = await jwtVerify(idToken, jwks, {
       issuer: provider.metadata.issuer,
       audience: provider.options.clientId,
       currentDate: new Date(0),
     })
+    // OpenID Connect Core 3.1.3.7: with several audiences, azp must name this client.
+    if (Array.isArray(payload.aud) && payload.aud.length > 1 && payload['azp'] !== provider.options.clientId) {
+      throw new Error('several audiences and no azp naming this client')
+    }
     return { ...payload }
   } catch (err) {
     throw new ResourceTokensError('invalid_id_token', `the imported ID token failed verification: ${err instanceof Error ? err.message : 'unknown error'}`)

@@ -37,6 +37,9 @@ export interface FinishLoginResult {
   claims: Readonly<Record<string, unknown>>
 }
 
+/** How old (or how far in the future) an ID token's `iat` may be at login: the login's own lifetime bound. */
+const MAX_ID_TOKEN_AGE_SECONDS = 600
+
 interface Transaction {
   state: string
   nonce: string
@@ -69,7 +72,7 @@ export class LoginFlow {
   }
 
   async start(key: string, options: StartLoginOptions = {}): Promise<StartLoginResult> {
-    const keys = grantKeys(key)
+    const keys = grantKeys(this.options.keyNamespace, key)
     const returnTo = options.returnTo === undefined ? '/' : checkReturnTo(options.returnTo)
     const transaction: Transaction = {
       state: client.randomState(),
@@ -107,7 +110,7 @@ export class LoginFlow {
   }
 
   async finish(key: string, callback: string | URL): Promise<FinishLoginResult> {
-    const keys = grantKeys(key)
+    const keys = grantKeys(this.options.keyNamespace, key)
     const url = this.#callbackUrl(callback)
     const state = url.searchParams.get('state')
     if (state === null || state === '') throw invalidCallback('the callback has no state')
@@ -124,6 +127,10 @@ export class LoginFlow {
     }
     const claims = response.claims()
     if (claims === undefined) throw new ResourceTokensError('invalid_id_token', 'the token response has no ID token')
+    // openid-client checks that `iat` is a number; an ID token minted long before this login is a replay.
+    if (Math.abs(this.options.now() / 1000 - claims.iat) > MAX_ID_TOKEN_AGE_SECONDS) {
+      throw new ResourceTokensError('invalid_id_token', 'the ID token was issued too long ago (iat) for this login')
+    }
     if (response.refresh_token === undefined) {
       throw new ResourceTokensError('refresh_token_missing', 'the provider issued no refresh token: it must allow offline_access (with prompt=consent) or refresh tokens for this client')
     }

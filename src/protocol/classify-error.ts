@@ -27,6 +27,8 @@ export function classifyProviderError(err: unknown): ProviderFailure {
   if (isNetworkError(err)) return { kind: 'transient', status: undefined }
   const code = errorCode(err)
   if (code !== undefined && ID_TOKEN_CODES.has(code)) return { kind: 'id_token', reason: messageOf(err) }
+  const idTokenProblem = aboutIdToken(err)
+  if (idTokenProblem !== undefined) return { kind: 'id_token', reason: idTokenProblem }
   if (status !== undefined) return { kind: 'oauth_error', error: 'invalid_response', status, description: undefined }
   return { kind: 'invalid_response', reason: messageOf(err) }
 }
@@ -66,6 +68,17 @@ export function tokenEndpointError(failure: ProviderFailure, cause: unknown, act
     case 'invalid_response':
       return new ResourceTokensError('token_endpoint_error', `${action}: the token response failed validation: ${failure.reason}`, { cause: safe })
   }
+}
+
+/**
+ * openid-client reports JWT problems of the ID token (missing `aud` or `nonce`, `alg: none`, a bad signature)
+ * as a generic invalid response or unsupported operation; the wrapped error's message names the JWT.
+ */
+function aboutIdToken(err: unknown): string | undefined {
+  for (let current: unknown = err, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) {
+    if (/\bJW[STK]S?\b|ID Token|id_token/.test(current.message)) return current.message
+  }
+  return undefined
 }
 
 export function errorCode(err: unknown): string | undefined {

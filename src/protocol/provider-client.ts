@@ -26,7 +26,9 @@ export class ProviderClient {
     }
     if (options.clientSecret !== undefined) metadata.client_secret = options.clientSecret
     if (options.postLogoutRedirectUri !== undefined) metadata.post_logout_redirect_uris = [options.postLogoutRedirectUri]
-    const execute: Array<(config: client.Configuration) => void> = []
+    // openid-client trusts ID tokens from the token endpoint over TLS without checking their signature unless
+    // asked; we ask, so that a forged, unsigned or wrongly keyed ID token is refused (RFC 8725 section 3.1).
+    const execute: Array<(config: client.Configuration) => void> = [client.enableNonRepudiationChecks]
     if (options.issuer.protocol === 'http:' && isLoopbackHost(options.issuer.hostname)) execute.push(client.allowInsecureRequests)
     let config: client.Configuration
     try {

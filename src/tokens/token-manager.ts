@@ -41,7 +41,7 @@ export class TokenManager {
    * refused (`invalid_token`): it is not returned again.
    */
   async accessToken(key: string, resource: RegisteredResource, rejected?: string): Promise<CachedToken> {
-    const keys = grantKeys(key)
+    const keys = grantKeys(this.options.keyNamespace, key)
     const snapshot = await this.grants.read(keys.grant)
     if (snapshot === undefined) throw loginRequired()
     const cached = snapshot.record.tokens[this.#slot(resource)]
@@ -149,6 +149,12 @@ export class TokenManager {
           this.options.logger.info?.('grant removed after invalid_grant', { grant: keys.ref })
         }
       }
+      if (failure.kind === 'id_token') {
+        // The provider answered with an ID token that does not validate: the refresh token may be rotated
+        // already, and a grant whose provider misbehaves like this is not kept.
+        await this.grants.take(keys.grant)
+        this.events.emit('grant_removed', { grant: keys.ref, reason: 'invalid_grant' })
+      }
       if (failure.kind === 'oauth_error' && (failure.error === 'invalid_scope' || failure.error === 'invalid_target')) {
         const last = snapshot.record.lastRefreshed
         if (last !== undefined && last !== slot) throw narrowed(resource, failure.error, err)
@@ -186,7 +192,7 @@ export class TokenManager {
 
   /** The DPoP handle `fetch` must use with this grant's tokens, when the grant has a DPoP key. */
   async dpopHandle(key: string): Promise<client.DPoPHandle | undefined> {
-    const snapshot = await this.grants.read(grantKeys(key).grant)
+    const snapshot = await this.grants.read(grantKeys(this.options.keyNamespace, key).grant)
     const stored = snapshot?.record.dpopKey
     return stored === undefined ? undefined : this.dpopKeys.handle(stored)
   }
