@@ -249,7 +249,11 @@ export class ResourceClient {
   async logout(key: string, options: { state?: string } = {}): Promise<LogoutResult> {
     this.#check(key)
     const keys = grantKeys(this.#provider.options.keyNamespace, key)
-    const record = await this.#grants.take(keys.grant)
+    // A record that does not decrypt is removed all the same: logout must always end the local session.
+    const record = await this.#grants.take(keys.grant).catch((err: unknown) => {
+      if (err instanceof ResourceTokensError && err.code === 'decryption_failed') return undefined
+      throw err
+    })
     const revocation: LogoutResult['revocation'] = { refreshToken: 'none', accessTokens: { revoked: 0, notRevoked: 0 } }
     if (record !== undefined) {
       this.#events.emit('grant_removed', { grant: keys.ref, reason: 'logout' })

@@ -15,6 +15,7 @@ export function resolveOptions(options: ResourceClientOptions): ResolvedOptions 
   const issuer = parseUrl(options.issuer, '"issuer"')
   if (issuer.search !== '' || issuer.hash !== '') fail('"issuer" must not have a query or fragment')
   requireSecure(issuer, '"issuer"')
+  noUserinfo(issuer, '"issuer"')
   const clientId = requireString(options.clientId, '"clientId"')
   const clientSecret = optionalString(options.clientSecret, '"clientSecret"')
   const clientPrivateKey = resolvePrivateKey(options.clientPrivateKey)
@@ -25,11 +26,13 @@ export function resolveOptions(options: ResourceClientOptions): ResolvedOptions 
 
   const redirectUri = parseUrl(options.redirectUri, '"redirectUri"')
   requireSecure(redirectUri, '"redirectUri"')
+  noUserinfo(redirectUri, '"redirectUri"')
   if (redirectUri.hash !== '') fail('"redirectUri" must not have a fragment')
   let postLogoutRedirectUri: string | undefined
   if (options.postLogoutRedirectUri !== undefined) {
     const url = parseUrl(options.postLogoutRedirectUri, '"postLogoutRedirectUri"')
     requireSecure(url, '"postLogoutRedirectUri"')
+    noUserinfo(url, '"postLogoutRedirectUri"')
     postLogoutRedirectUri = url.href
   }
 
@@ -78,7 +81,7 @@ export function resolveResources(resources: readonly ResourceDefinition[] | unde
     if (typeof resource !== 'object' || resource === null) fail(`${at}" must be an object`)
     const url = parseUrl(resource.url, `${at}.url"`)
     requireSecure(url, `${at}.url"`)
-    if (url.username !== '' || url.password !== '') fail(`${at}.url" must not contain userinfo`)
+    noUserinfo(url, `${at}.url"`)
     if (url.search !== '' || url.hash !== '') fail(`${at}.url" must not have a query or fragment`)
     const pathPrefix = url.pathname.replace(/\/+$/, '')
     const id = url.origin + pathPrefix
@@ -151,6 +154,11 @@ function requireSecure(url: URL, name: string): void {
   if (!isSecureOrLoopback(url)) {
     fail(url.protocol === 'http:' && !isLoopbackHost(url.hostname) ? `${name} must be https outside loopback` : `${name} must be an https URL`)
   }
+}
+
+/** A credential in a URL would reach messages, logs and the provider: refused everywhere. */
+function noUserinfo(url: URL, name: string): void {
+  if (url.username !== '' || url.password !== '') fail(`${name} must not contain userinfo`)
 }
 
 function requireString(value: unknown, name: string): string {

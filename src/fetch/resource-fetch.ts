@@ -51,10 +51,13 @@ export async function resourceFetch(ctx: ResourceFetchContext, key: string, inpu
   const signal = init.signal ?? request?.signal ?? undefined
   const replayable = isReplayable(hop.body)
 
+  // Once a hop leaves the resource, the token is never attached again (as Fetch never restores credentials
+  // after a cross-origin hop): a foreign server must not choose where on the resource the token goes.
+  let leftResource = false
   for (let redirects = 0; ; redirects++) {
-    const hopResource = ctx.matcher.match(hop.url)
+    leftResource ||= ctx.matcher.match(hop.url) !== resource
     const response =
-      hopResource === resource
+      !leftResource
         ? await sendWithToken(ctx, key, resource, hop, signal, replayable)
         : await ctx.fetch(hop.url, { method: hop.method, headers: hop.headers, body: hop.body, redirect: 'manual', ...(signal === undefined ? {} : { signal }) })
 

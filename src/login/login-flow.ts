@@ -114,6 +114,7 @@ export class LoginFlow {
     const url = this.#callbackUrl(callback)
     const state = url.searchParams.get('state')
     if (state === null || state === '') throw invalidCallback('the callback has no state')
+    if (!wellFormedCallback(url.searchParams)) throw invalidCallback('the callback has repeated or unexpected parameters')
     // Single use: take the transaction atomically, before anything else can fail.
     const raw = await guard(() => this.store.take(keys.transaction(state)))
     if (raw === undefined) throw invalidCallback('the callback state is unknown, expired, already used, or belongs to another session')
@@ -170,13 +171,29 @@ export class LoginFlow {
   }
 }
 
+/** Parameters of an authorization response (RFC 6749 4.1.2, RFC 9207): none may repeat, no front-channel tokens. */
+function wellFormedCallback(parameters: URLSearchParams): boolean {
+  const seen = new Set<string>()
+  for (const name of parameters.keys()) {
+    if (seen.has(name) || name === 'id_token' || name === 'access_token' || name === 'token' || name === 'response') return false
+    seen.add(name)
+  }
+  return true
+}
+
+/** An OAuth `error` value as RFC 6749 4.1.2.1 shapes it; anything else (CR/LF, huge) is not repeated back. */
+function safeErrorValue(value: string): string {
+  return /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}$/.test(value) ? value : 'invalid_error_value'
+}
+
 function invalidCallback(message: string, cause?: unknown): ResourceTokensError {
   return new ResourceTokensError('invalid_callback', message, cause === undefined ? {} : { cause: safeCause(cause) })
 }
 
 function callbackError(err: unknown): ResourceTokensError {
   if (err instanceof oauth.AuthorizationResponseError) {
-    return new ResourceTokensError('authorization_error', `the provider answered the authorization request with ${err.error}`, { error: err.error, cause: safeCause(err) })
+    const error = safeErrorValue(err.error)
+    return new ResourceTokensError('authorization_error', `the provider answered the authorization request with ${error}`, { error })
   }
   const failure = classifyProviderError(err)
   switch (failure.kind) {

@@ -24,6 +24,8 @@ export function checkReturnTo(value: unknown): string {
 
 function isPlainPath(path: string): boolean {
   if (path[0] !== '/' || path[1] === '/' || path[1] === '\\') return false
+  // Dot segments: harmless to a browser, but an app that normalizes the path could turn '/.//x' into '//x'.
+  if (/(^|\/)\.{1,2}(\/|$|\?|#)/.test(path)) return false
   // eslint-disable-next-line no-control-regex
   return !/[\\\u0000-\u001f\u007f]/.test(path)
 }

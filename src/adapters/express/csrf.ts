@@ -32,11 +32,13 @@ function single(value: string | string[] | undefined): string | undefined {
  * False when the browser says the request comes from another origin: `Sec-Fetch-Site` other than
  * `same-origin` (a sibling port or subdomain is `same-site`, still refused), or an `Origin` other than the
  * app's. Requests without either header (old browsers, non-browser clients) pass here and rely on the token.
+ * `Origin: null` counts as absent: browsers send it for same-origin form posts from pages served with
+ * `Referrer-Policy: no-referrer` (helmet's default), so it proves nothing either way; the token still decides.
  */
 export function isSameOriginRequest(headers: IncomingHttpHeaders, appOrigin: string): boolean {
   const site = single(headers['sec-fetch-site'])
   if (site !== undefined && site !== 'same-origin') return false
   const origin = single(headers.origin)
-  if (origin !== undefined && origin.toLowerCase() !== appOrigin.toLowerCase()) return false
+  if (origin !== undefined && origin !== 'null' && origin.toLowerCase() !== appOrigin.toLowerCase()) return false
   return true
 }
