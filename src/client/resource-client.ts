@@ -93,6 +93,16 @@ export class ResourceClient {
     this.#ownedStore = parts.ownedStore
   }
 
+  /** The configured redirect URI (adapters check their callback route against it). */
+  get redirectUri(): string {
+    return this.#provider.options.redirectUri
+  }
+
+  /** The configured post-logout redirect URI, if any. */
+  get postLogoutRedirectUri(): string | undefined {
+    return this.#provider.options.postLogoutRedirectUri
+  }
+
   /** The provider's validated discovery metadata. */
   get serverMetadata(): Readonly<Record<string, unknown>> {
     return this.#provider.metadata
