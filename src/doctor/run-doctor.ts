@@ -75,9 +75,11 @@ export async function runDoctor(args: readonly string[], io: DoctorIo): Promise<
       throw err
     }
   }
-  const verdict = judge(options, clientAuth, capabilities, probe)
+  // The issuer exactly as the provider states it: what the configuration must say.
+  const issuer = typeof metadata['issuer'] === 'string' ? metadata['issuer'] : options.issuer.href
+  const verdict = judge(options, issuer, clientAuth, capabilities, probe)
   const report: DoctorReport = {
-    issuer: options.issuer.href,
+    issuer,
     clientId: options.clientId,
     clientSecret: MASKED_SECRET,
     capabilities,

@@ -28,7 +28,7 @@ export interface Verdict {
  * Judges the provider for this library from discovery and, when there was a login, from the refresh probe;
  * updates the rows only a login can fill (resource indicators, JWT access tokens).
  */
-export function judge(options: DoctorOptions, clientAuth: DoctorClientAuth, capabilities: Capability[], probe: ProbeResult | undefined): Verdict {
+export function judge(options: DoctorOptions, issuer: string, clientAuth: DoctorClientAuth, capabilities: Capability[], probe: ProbeResult | undefined): Verdict {
   const problems: string[] = []
   const notes: string[] = []
   const row = (id: CapabilityId) => capabilities.find((c) => c.id === id)
@@ -54,7 +54,7 @@ export function judge(options: DoctorOptions, clientAuth: DoctorClientAuth, capa
 
   const allIndicatorsAreUrls = options.resources.length > 0 && options.resources.every((r) => r.indicator !== undefined && sameUrl(r.indicator, r.url))
   const configuration: RecommendedConfiguration = {
-    issuer: options.issuer.href,
+    issuer,
     clientId: options.clientId,
     clientAuth,
     downscoping,
@@ -65,10 +65,10 @@ export function judge(options: DoctorOptions, clientAuth: DoctorClientAuth, capa
   const summary = sound
     ? probe === undefined
       ? 'discovery looks sound for resource-tokens; refresh behaviour was not probed (--login)'
-      : `sound: each resource gets its own down-scoped token with downscoping "${downscoping}"`
+      : `each resource gets its own down-scoped token with downscoping "${downscoping}"`
     : downscoping === 'scope'
-      ? 'not sound: see the problems below'
-      : `not sound with the default configuration: use downscoping "${downscoping}" (below), or fix the provider`
+      ? 'see the problems below'
+      : `the default configuration does not work with this provider: use downscoping "${downscoping}" (below), or fix the provider`
   return { sound, summary, problems, notes, configuration }
 }
 
@@ -94,8 +94,8 @@ function judgeProbe(options: DoctorOptions, clientAuth: DoctorClientAuth, probe:
   let downscoping: DownscopingStrategy = 'scope'
   const alternative: DownscopingStrategy = tokenExchange ? 'token-exchange' : 'none'
   const alternativeText = tokenExchange
-    ? 'use downscoping "token-exchange" (the provider offers RFC 8693): one full-scope token from the refresh token, exchanged for a token per resource'
-    : 'the provider offers no token exchange, so the only client-side choice is downscoping "none" (one full-scope token for every API: a compromised API can replay it on the others)'
+    ? 'Use downscoping "token-exchange" (the provider offers RFC 8693): one full-scope token from the refresh token, exchanged for a token per resource'
+    : 'The provider offers no token exchange, so the only client-side choice is downscoping "none" (one full-scope token for every API: a compromised API can replay it on the others)'
 
   if (narrowed !== undefined) {
     downscoping = alternative

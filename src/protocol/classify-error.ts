@@ -22,6 +22,13 @@ export function classifyProviderError(err: unknown): ProviderFailure {
     if (err.error === 'invalid_grant') return { kind: 'invalid_grant', error: err.error, status: err.status }
     return { kind: 'oauth_error', error: err.error, status: err.status, description: err.error_description }
   }
+  if (err instanceof oauth.WWWAuthenticateChallengeError) {
+    // RFC 6749 5.2: a 401 with a challenge (invalid_client on Basic authentication) carries its error there.
+    const error = err.cause.map((c) => c.parameters.error).find((e) => typeof e === 'string') ?? 'invalid_client'
+    const status = err.response.status
+    if (status >= 500 || status === 429) return { kind: 'transient', status }
+    return { kind: 'oauth_error', error, status, description: undefined }
+  }
   const status = responseStatus(err)
   if (status !== undefined && (status >= 500 || status === 429 || status === 408)) return { kind: 'transient', status }
   if (isNetworkError(err)) return { kind: 'transient', status: undefined }
@@ -62,7 +69,7 @@ export function tokenEndpointError(failure: ProviderFailure, cause: unknown, act
         failure.status === undefined ? { cause: safe } : { cause: safe, status: failure.status },
       )
     case 'oauth_error':
-      return new ResourceTokensError('token_endpoint_error', `${action}: the token endpoint answered ${failure.error} (HTTP ${failure.status})`, { cause: safe, error: failure.error, status: failure.status })
+      return new ResourceTokensError('token_endpoint_error', `${action}: the token endpoint answered ${failure.error} (HTTP ${failure.status})${advice(failure.error)}`, { cause: safe, error: failure.error, status: failure.status })
     case 'id_token':
       return new ResourceTokensError('invalid_id_token', `${action}: the ID token failed validation: ${failure.reason}`, { cause: safe })
     case 'invalid_response':
@@ -79,6 +86,13 @@ function aboutIdToken(err: unknown): string | undefined {
     if (/\bJW[STK]S?\b|ID Token|id_token/.test(current.message)) return current.message
   }
   return undefined
+}
+
+function advice(error: string): string {
+  if (error === 'invalid_client') {
+    return '; check the client credentials, and if the secret has reserved characters try clientAuth "client_secret_post" (some providers reject percent-encoded Basic credentials)'
+  }
+  return ''
 }
 
 export function errorCode(err: unknown): string | undefined {

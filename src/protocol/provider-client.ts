@@ -38,7 +38,7 @@ export class ProviderClient {
         [client.customFetch]: options.fetch as client.CustomFetch,
       })
     } catch (err) {
-      throw new ResourceTokensError('discovery_failed', `discovery of ${options.issuer.href} failed: ${err instanceof Error ? err.message : 'unknown error'}`, { cause: safeCause(err) })
+      throw new ResourceTokensError('discovery_failed', `discovery of ${options.issuer.href} failed: ${discoveryProblem(err)}`, { cause: safeCause(err) })
     }
     if (Object.keys(options.endpoints).length > 0) {
       // Endpoints missing from discovery: a new configuration over the merged metadata, set up the same way.
@@ -119,6 +119,16 @@ export class ProviderClient {
   get options(): ResolvedOptions {
     return this.#options
   }
+}
+
+/** What went wrong at discovery, naming the URL tried and its HTTP status when there was a response. */
+function discoveryProblem(err: unknown): string {
+  for (let current: unknown = err, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) {
+    if (current.cause instanceof Response) {
+      return `${current.cause.url} answered HTTP ${current.cause.status} (${current.message})`
+    }
+  }
+  return err instanceof Error ? err.message : 'unknown error'
 }
 
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'

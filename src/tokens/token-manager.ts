@@ -280,10 +280,14 @@ const FULL_SCOPE_SLOT = '*'
  * target: it narrowed the refresh token to what was asked last (RFC 6749 section 6 says it must not).
  */
 function narrowed(resource: RegisteredResource, error: string, cause: unknown): ResourceTokensError {
+  const what =
+    error === 'invalid_target'
+      ? 'it ties the refresh token to the resource of the last refresh'
+      : 'it narrows the refresh token to the scope asked for'
   return new ResourceTokensError(
     'refresh_token_narrowed',
-    `the provider refused ${resource.name} with ${error} after a refresh for another resource: it narrows the refresh token to the scope asked for. ` +
-      'Use downscoping "token-exchange" or "none", or configure the provider to keep the refresh token\'s scope (RFC 6749 section 6)',
+    `the provider refused ${resource.name} with ${error} after a refresh for another resource: ${what}. ` +
+      'Use downscoping "token-exchange" or "none", or configure the provider to keep the refresh token\'s scope and resources (RFC 6749 section 6)',
     { error, cause: safeCause(cause) },
   )
 }
