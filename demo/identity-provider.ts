@@ -116,6 +116,15 @@ export async function createIdentityProvider(options: IdentityProviderOptions): 
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_basic',
       },
+      // For `npx resource-tokens doctor --login` against the demo (docs/PROVIDERS.md); its callback is the doctor's.
+      {
+        client_id: 'demo-doctor',
+        client_secret: 'demo-doctor-secret',
+        redirect_uris: ['http://127.0.0.1:8765/callback'],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
     ],
     adapter: memoryAdapter(),
     jwks: { keys: [signingKey] },

@@ -55,7 +55,7 @@ export function renderText(report: DoctorReport, paint: Paint): string {
         '',
       )
     } else {
-      out.push(`Login: ${paint('failed', 'red')}: ${probe.login.message}`, '')
+      out.push(`Login: ${paint('failed', 'red')} (see the problems below)`, '')
     }
   }
   const verdict = report.verdict
@@ -84,6 +84,7 @@ export function configurationSnippet(config: RecommendedConfiguration): string[]
   ]
   if (config.resourceIndicators === true) lines.push('  resourceIndicators: true,')
   lines.push("  redirectUri: 'https://app.example.com/callback', // your app's registered redirect URI", '  resources: [')
+  if (config.resources.length === 0) lines.push('    // one entry per API: --resource URL=SCOPE[=INDICATOR]')
   for (const r of config.resources) lines.push(`    { url: ${q(r.url)}, scope: ${q(r.scope)}${r.indicator === undefined ? '' : `, indicator: ${q(r.indicator)}`} },`)
   lines.push('  ],', '})')
   return lines

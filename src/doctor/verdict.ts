@@ -77,10 +77,10 @@ function judgeProbe(options: DoctorOptions, clientAuth: DoctorClientAuth, probe:
   const notes: string[] = []
   if (!probe.login.ok) {
     let message = `the login failed: ${probe.login.message}`
-    if (probe.login.error === 'invalid_client' || /invalid_client|WWW-Authenticate/.test(probe.login.message)) {
+    if (probe.login.error === 'invalid_client') {
       message += clientAuth === 'client_secret_basic'
-        ? '. Check the client id and secret; if the secret has characters such as : / + %, the provider may not decode client_secret_basic: try --client-auth client_secret_post'
-        : '. Check the client id, the secret and the registered authentication method'
+        ? '. To try client_secret_post here: --client-auth client_secret_post (the client must be registered for it)'
+        : '. Check the client id, the secret and the authentication method registered for the client'
     }
     if (probe.login.error === 'invalid_target') message += '. The provider refused a resource indicator at login: register it at the provider, or drop =INDICATOR'
     problems.push(message)
