@@ -18,7 +18,8 @@
  * - `unknown_resource`: {@link ResourceClient.accessToken} was asked for a URL that no resource matches.
  * - `insufficient_scope`: a resource answered 403 `insufficient_scope` (`scope` holds what it asked for).
  * - `redirect_refused`: a redirect was met while `redirect: 'error'` was set, or there were too many.
- * - `store_unavailable`: the token store failed (e.g. Redis is down). Nothing was changed.
+ * - `store_unavailable`: the token store failed (e.g. Redis is down or frozen). The outcome of the write is unknown
+ *   (a frozen Redis may still apply it when it wakes); reads are safe to retry.
  * - `lock_timeout`: the per-grant refresh lock could not be won in time.
  * - `decryption_failed`: a stored record did not decrypt (tampered, moved to another key, or an unknown secret).
  * - `revocation_failed`: informational code used in logout reports; logout itself never throws it.

@@ -34,9 +34,15 @@ export class GrantLock {
       await previous
       const deadline = Date.now() + this.#timeoutMs
       await this.#acquire(name, deadline)
+      // Keep the lock while the task runs (a refresh may take two provider calls); same-owner tryLock extends it.
+      const heartbeat = setInterval(() => {
+        this.#store.tryLock(name, this.#owner, this.#ttlMs).catch(() => undefined)
+      }, Math.max(50, Math.floor(this.#ttlMs / 3)))
+      heartbeat.unref()
       try {
         return await task()
       } finally {
+        clearInterval(heartbeat)
         // A failed release only delays others until the lock expires; never mask the task's outcome.
         await this.#store.unlock(name, this.#owner).catch(() => undefined)
       }
@@ -49,7 +55,16 @@ export class GrantLock {
   async #acquire(name: string, deadline: number): Promise<void> {
     let wait = 5
     for (;;) {
-      if (await guard(() => this.#store.tryLock(name, this.#owner, this.#ttlMs))) return
+      let won: boolean
+      try {
+        won = await guard(() => this.#store.tryLock(name, this.#owner, this.#ttlMs))
+      } catch (err) {
+        // The attempt may still be applied later (a frozen Redis runs queued commands when it wakes): release
+        // right behind it, so no lock of ours outlives a failed attempt. No task of ours holds it now.
+        await this.#store.unlock(name, this.#owner).catch(() => undefined)
+        throw err
+      }
+      if (won) return
       if (Date.now() + wait > deadline) {
         throw new ResourceTokensError('lock_timeout', 'timed out waiting for the grant refresh lock')
       }

@@ -50,7 +50,7 @@ export interface TokenStore {
   /**
    * Optional. Calls `listener` with a key whenever that key changes or is removed by anyone (this or another
    * process). The library uses it to keep its in-process cache coherent. Returns an unsubscribe function.
-   * A store without it is treated as shared and is read on every cache miss with a short cache lifetime.
+   * A store without it is treated as shared: the library does not cache its records and reads the store every time.
    */
   subscribe?(listener: (key: string) => void): () => void
   /**
