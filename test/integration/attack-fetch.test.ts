@@ -13,26 +13,9 @@ import { ResourceTokensError, type ResourceClient } from 'resource-tokens'
 import { readAll } from '../support/http.js'
 import { startRecordingServer, type RecordedRequest, type RespondHandler, type TestResourceServer } from '../support/resource-server.js'
 import { startScenario, type Scenario } from '../support/scenario.js'
+import { TLS_CERT, TLS_KEY } from '../support/tls.js'
 
-// A self-signed certificate for 127.0.0.1 (valid 2000-2100), trusted only by the transport below.
-// Test material only: it protects nothing.
-const TLS_KEY = `-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgEUymfNYL08LSzCEJ
-JMyvW+VIrGaNNOEpbSC09ligQrKhRANCAARE5BzuDZ2CxVVgxduzKotRxtxjnJ46
-JikufKoKBs0/Hp3EnpKZ6mxBgk8EsJYc3eU4VWuRb2E+8HnBkdjWks92
------END PRIVATE KEY-----
-`
-const TLS_CERT = `-----BEGIN CERTIFICATE-----
-MIIBVzCB/6ADAgECAgEBMAoGCCqGSM49BAMCMBQxEjAQBgNVBAMMCTEyNy4wLjAu
-MTAgFw0wMDAxMDEwMDAwMDBaGA8yMTAwMDEwMTAwMDAwMFowFDESMBAGA1UEAwwJ
-MTI3LjAuMC4xMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEROQc7g2dgsVVYMXb
-syqLUcbcY5yeOiYpLnyqCgbNPx6dxJ6SmepsQYJPBLCWHN3lOFVrkW9hPvB5wZHY
-1pLPdqNAMD4wDwYDVR0RBAgwBocEfwAAATAMBgNVHRMBAf8EAjAAMB0GA1UdDgQW
-BBT1V5x6bJJ8M1yJwalwMvGQZwhh3zAKBggqhkjOPQQDAgNHADBEAiBhW+G56hIk
-yAGB9V7Tkh2jf4CLUmWGUBCDNaBa8eFrywIgZKT26AQZ7/XHD7hH0sIgUPaIIvr8
-1Zb5S36ChrwBouU=
------END CERTIFICATE-----
-`
+// The self-signed certificate of test/support/tls.ts is trusted only by the transport below.
 
 const KEY = 'victim'
 
