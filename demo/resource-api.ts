@@ -23,6 +23,8 @@ export interface ResourceApiOptions {
   /** Collection path under the indicator, e.g. `people`, and what it returns. */
   collection: string
   items: ReadonlyArray<Record<string, string>>
+  /** Accept DPoP-bound tokens (RFC 9449): a bound token is only accepted with a proof from its key. */
+  dpop?: boolean
 }
 
 /** Creates one API and returns the request handler to serve it with. */
@@ -37,6 +39,7 @@ export function createResourceApi(options: ResourceApiOptions): (req: IncomingMe
     authorizationServers: [options.issuer],
     scopesSupported: [options.scope],
     resourceName: `${options.name} API (demo)`,
+    ...(options.dpop === true ? { dpopSigningAlgValuesSupported: ['ES256'] } : {}),
   })))
 
   const guard = requireAccessToken({
@@ -45,6 +48,7 @@ export function createResourceApi(options: ResourceApiOptions): (req: IncomingMe
     scopes: [options.scope],
     resourceUrl: options.origin,
     resourceMetadataUrl: metadataUrl,
+    ...(options.dpop === true ? { dpop: {} } : {}),
   })
 
   app.get(`${new URL(options.indicator).pathname}/${options.collection}`, guard, (_req: Request, res: Response) => {

@@ -148,6 +148,7 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
     }))
     calendarApi.setHandler(createResourceApi({
       name: 'calendar',
+      dpop: true,
       origin: calendarOrigin,
       indicator: calendarIndicator,
       scope: 'calendar:read',
@@ -184,7 +185,8 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
       loginScope: 'profile email',
       resources: [
         { name: 'contacts', url: contactsIndicator, indicator: contactsIndicator, scope: 'contacts:read' },
-        { name: 'calendar', url: calendarIndicator, indicator: calendarIndicator, scope: 'calendar:read' },
+        // The calendar token is DPoP-bound (RFC 9449): useless without the key the app holds.
+        { name: 'calendar', url: calendarIndicator, indicator: calendarIndicator, scope: 'calendar:read', dpop: true },
       ],
       fetch: watchingFetch,
       logger: quiet ? {} : { warn: (m) => log(`warning: ${m}`), error: (m) => log(`error: ${m}`) },

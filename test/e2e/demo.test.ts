@@ -63,6 +63,8 @@ describe('the demo in chromium', { timeout: 60_000 }, () => {
     assert.equal(await page.textContent('#contacts-card [data-claim="scope"]'), 'contacts:read')
     assert.equal(await page.textContent('#calendar-card [data-claim="scope"]'), 'calendar:read')
     assert.match((await page.textContent('#contacts-card [data-claim="type"]')) ?? '', /Bearer/)
+    // The calendar token is DPoP-bound: the page says so.
+    assert.match((await page.textContent('#calendar-card [data-claim="type"]')) ?? '', /DPoP/)
     assert.match((await page.textContent('#contacts-card')) ?? '', /Mad Hatter/)
     assert.match((await page.textContent('#calendar-card')) ?? '', /Croquet with the Queen/)
 
