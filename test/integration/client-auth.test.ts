@@ -6,7 +6,7 @@ import { startScenario, type Scenario } from '../support/scenario.js'
 
 describe('client authentication beyond a shared secret, and PAR', () => {
   let world: Scenario
-  let privateKey: CryptoKey
+  let privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey']
   const jwtSecret = 'a-client-secret-jwt-secret-that-is-long-enough-0123456789'
   const clients: ResourceClient[] = []
   before(async () => {

@@ -26,6 +26,8 @@ export interface ResourceServerOptions {
   scope: string;
   /** for opaque tokens */
   introspection?: { clientId: string; clientSecret: string };
+  /** leeway for `exp`/`nbf`, as real resource servers have (the library's guard defaults to 5 s); default 0 */
+  clockToleranceSeconds?: number;
 }
 
 export interface RecordedRequest {
@@ -85,6 +87,7 @@ export async function startResourceServer(options: ResourceServerOptions): Promi
       ({ payload } = await jwtVerify(token, (await discover()).jwks, {
         issuer: options.issuer,
         typ: 'at+jwt',
+        clockTolerance: options.clockToleranceSeconds ?? 0,
         ...(audience !== undefined ? { audience } : {}),
       }));
     } catch (err) {

@@ -21,6 +21,8 @@ export interface ScenarioOptions {
   provider?: TestProviderOptions
   /** Register resources with indicators (default true). With false, resources are scope-only and tokens opaque. */
   indicators?: boolean
+  /** Leeway of the resource servers for `exp` (default 0: a token is refused the second it expires). */
+  resourceClockToleranceSeconds?: number
 }
 
 export async function startScenario(options: ScenarioOptions = {}): Promise<Scenario> {
@@ -34,6 +36,7 @@ export async function startScenario(options: ScenarioOptions = {}): Promise<Scen
     name: 'contacts',
     issuer: op.issuer,
     scope: 'contacts:read',
+    clockToleranceSeconds: options.resourceClockToleranceSeconds ?? 0,
     ...(indicators ? { audience: (url: string) => `${url}/api` } : {}),
     introspection,
   })
@@ -41,6 +44,7 @@ export async function startScenario(options: ScenarioOptions = {}): Promise<Scen
     name: 'calendar',
     issuer: op.issuer,
     scope: 'calendar:read',
+    clockToleranceSeconds: options.resourceClockToleranceSeconds ?? 0,
     ...(indicators ? { audience: (url: string) => `${url}/` } : {}),
     introspection,
   })
