@@ -89,23 +89,8 @@ async function sendWithToken(ctx: ResourceFetchContext, key: string, resource: R
   let retriedNonce = false
   for (;;) {
     const dpop = token.type === 'dpop' ? await ctx.dpopHandle(key) : undefined
-    const headers = new Headers(hop.headers)
-    headers.delete('authorization')
-    headers.delete('dpop')
-    let response: Response
-    let challenges: readonly oauth.WWWAuthenticateChallenge[] = []
-    try {
-      response = await oauth.protectedResourceRequest(token.value, hop.method, hop.url, headers, hop.body as oauth.ProtectedResourceRequestBody, {
-        [oauth.customFetch]: ctx.fetch as unknown as ResourceRequestFetch,
-        [oauth.allowInsecureRequests]: resource.insecureLoopback,
-        ...(dpop === undefined ? {} : { DPoP: dpop }),
-        ...(signal === undefined ? {} : { signal }),
-      })
-    } catch (err) {
-      if (!(err instanceof oauth.WWWAuthenticateChallengeError)) throw err
-      response = err.response
-      challenges = err.cause
-    }
+    const { response, challenges } =
+      dpop === undefined ? await sendBearer(ctx, token.value, hop, signal) : await sendDPoP(ctx, token.value, dpop, resource, hop, signal)
     const challenge = challengeError(challenges)
     if (challenge === undefined) return response
     if (response.status === 401 && challenge.error === 'use_dpop_nonce' && dpop !== undefined && !retriedNonce && replayable) {
@@ -130,6 +115,65 @@ async function sendWithToken(ctx: ResourceFetchContext, key: string, resource: R
     }
     return response
   }
+}
+
+/**
+ * The hot path: a bearer token (RFC 6750 section 2.1) on a plain `fetch`, with one copy of the headers.
+ * Challenges are only read where they matter, on 401 and 403.
+ */
+async function sendBearer(ctx: ResourceFetchContext, token: string, hop: Hop, signal: AbortSignal | undefined): Promise<Sent> {
+  const headers = new Headers(hop.headers)
+  headers.set('authorization', `Bearer ${token}`)
+  headers.delete('dpop')
+  const init: RequestInit & { duplex?: 'half' } = { method: hop.method, headers, body: hop.body, redirect: 'manual' }
+  if (signal !== undefined) init.signal = signal
+  // Fetch requires half duplex for a streamed request body.
+  if (hop.body instanceof ReadableStream) init.duplex = 'half'
+  const response = await ctx.fetch(hop.url.href, init)
+  const challenges = response.status === 401 || response.status === 403 ? await readChallenges(response) : []
+  return { response, challenges }
+}
+
+/** DPoP-bound tokens go through oauth4webapi, which signs a fresh proof and remembers the resource's nonce. */
+async function sendDPoP(ctx: ResourceFetchContext, token: string, dpop: client.DPoPHandle, resource: RegisteredResource, hop: Hop, signal: AbortSignal | undefined): Promise<Sent> {
+  const headers = new Headers(hop.headers)
+  headers.delete('authorization')
+  headers.delete('dpop')
+  try {
+    const response = await oauth.protectedResourceRequest(token, hop.method, hop.url, headers, hop.body as oauth.ProtectedResourceRequestBody, {
+      [oauth.customFetch]: ctx.fetch as unknown as ResourceRequestFetch,
+      [oauth.allowInsecureRequests]: resource.insecureLoopback,
+      DPoP: dpop,
+      ...(signal === undefined ? {} : { signal }),
+    })
+    return { response, challenges: [] }
+  } catch (err) {
+    if (!(err instanceof oauth.WWWAuthenticateChallengeError)) throw err
+    return { response: err.response, challenges: err.cause }
+  }
+}
+
+const CHALLENGE_PROBE = new URL('https://challenges.invalid/')
+
+/**
+ * The `WWW-Authenticate` challenges of a response, parsed by oauth4webapi (RFC 9110 section 11.6.1), which
+ * exposes its parser only through a protected-resource request: hand it the response we already have.
+ * Unparseable headers give no challenges.
+ */
+async function readChallenges(response: Response): Promise<readonly oauth.WWWAuthenticateChallenge[]> {
+  if (!response.headers.has('www-authenticate')) return []
+  try {
+    await oauth.protectedResourceRequest('-', 'GET', CHALLENGE_PROBE, undefined, null, { [oauth.customFetch]: async () => response })
+    return []
+  } catch (err) {
+    if (err instanceof oauth.WWWAuthenticateChallengeError) return err.cause
+    return []
+  }
+}
+
+interface Sent {
+  response: Response
+  challenges: readonly oauth.WWWAuthenticateChallenge[]
 }
 
 function nextHop(hop: Hop, next: URL, status: number, replayable: boolean): Hop {

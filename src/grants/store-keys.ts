@@ -18,6 +18,20 @@ export interface GrantKeys {
  * never found, used or revoked by a client of another.
  */
 export function grantKeys(namespace: string, key: string): GrantKeys {
+  // Memoized: the hot path asks for the same few keys again and again; the map is small and bounded.
+  const memoKey = `${namespace}\0${key}`
+  const known = memo.get(memoKey)
+  if (known !== undefined) return known
+  const keys = computeKeys(namespace, key)
+  if (memo.size >= MEMO_SIZE) memo.clear()
+  memo.set(memoKey, keys)
+  return keys
+}
+
+const MEMO_SIZE = 1000
+const memo = new Map<string, GrantKeys>()
+
+function computeKeys(namespace: string, key: string): GrantKeys {
   const digest = createHash('sha256').update(namespace, 'utf8').update('\0').update(key, 'utf8').digest('base64url')
   return {
     ref: digest.slice(0, 12),
