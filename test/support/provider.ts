@@ -453,8 +453,9 @@ export async function startTestProvider(options: TestProviderOptions = {}): Prom
     // Defaults print "you SHOULD change it" notices; these are the same policies, stated.
     clientBasedCORS: () => true,
     ttl: {
-      AccessToken: accessTokenTTL,
-      ClientCredentials: accessTokenTTL,
+      // A resource's own TTL (registerResource) wins; oidc-provider's default reads it only without a number here.
+      AccessToken: (_ctx: unknown, token: { resourceServer?: { accessTokenTTL?: number } }) => token.resourceServer?.accessTokenTTL ?? accessTokenTTL,
+      ClientCredentials: (_ctx: unknown, token: { resourceServer?: { accessTokenTTL?: number } }) => token.resourceServer?.accessTokenTTL ?? accessTokenTTL,
       IdToken: options.idTokenTTL ?? 3600,
       RefreshToken: 24 * 60 * 60,
       AuthorizationCode: 60,
