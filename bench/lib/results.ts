@@ -57,9 +57,11 @@ export function evaluateTargets(results: Omit<Results, 'targets'>): Target[] {
       const change = scale.change[variant]
       targets.push({
         name: `fetch latency ${first} → ${last} grants in Redis (${variant === 'cached' ? 'grant cache on' : 'grant cache off'})`,
-        target: `flat (±${FLAT_TOLERANCE * 100} %)`,
+        // One-sided: "flat" is about latency not growing with the number of grants; a run where the larger
+        // keyspace happened to be faster is noise, not a miss.
+        target: `flat (at most +${FLAT_TOLERANCE * 100} %)`,
         measured: `${change >= 1 ? '+' : ''}${((change - 1) * 100).toFixed(1)} %`,
-        met: Math.abs(change - 1) <= FLAT_TOLERANCE,
+        met: change - 1 <= FLAT_TOLERANCE,
       })
     }
   }
