@@ -231,23 +231,8 @@ export function resourceTokens(client: ResourceClient, options: ExpressAdapterOp
     sendFailure(req, res, { status: 405, error: 'method_not_allowed', title: 'Use the sign-out button', message: 'Signing out needs a POST from this app\'s own page.' }, [['Home', appUrl('/')]])
   })
 
-  const requireLogin: RequestHandler = async (req, res, next) => {
-    let key: string | undefined
-    try {
-      key = await signedInKey(req)
-    } catch (err) {
-      sendFailure(req, res, describeError(err, log))
-      return
-    }
-    if (key === undefined) {
-      loginRequired(req, res)
-      return
-    }
-    attach(req, res, key)
-    next()
-  }
-
-  const optionalLogin: RequestHandler = async (req, res, next) => {
+  /** Reads the session; with `required`, a visitor without one is sent to login (or gets a 401). */
+  const loginMiddleware = (required: boolean): RequestHandler => async (req, res, next) => {
     let key: string | undefined
     try {
       key = await signedInKey(req)
@@ -256,8 +241,14 @@ export function resourceTokens(client: ResourceClient, options: ExpressAdapterOp
       return
     }
     if (key !== undefined) attach(req, res, key)
+    else if (required) {
+      loginRequired(req, res)
+      return
+    }
     next()
   }
+  const requireLogin = loginMiddleware(true)
+  const optionalLogin = loginMiddleware(false)
 
   const verifyCsrf: RequestHandler = async (req, res, next) => {
     const key = readSessionId(req.headers, config.cookieName)
