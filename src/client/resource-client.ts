@@ -3,6 +3,7 @@ import type { ResourceClientOptions } from '../config/options.js'
 import { resolveOptions, resolveResources } from '../config/validate.js'
 import { DPoPKeys } from '../dpop/dpop-keys.js'
 import { ResourceTokensConfigError, ResourceTokensError } from '../errors/resource-tokens-error.js'
+import { ResourceMetadataCheck } from '../fetch/resource-metadata.js'
 import { resourceFetch } from '../fetch/resource-fetch.js'
 import type { CachedToken, GrantRecord } from '../grants/grant-record.js'
 import { GrantLock } from '../grants/grant-lock.js'
@@ -68,6 +69,7 @@ export class ResourceClient {
   readonly #resources: readonly RegisteredResource[]
   readonly #events: TypedEmitter
   readonly #ownedStore: TokenStore | undefined
+  readonly #metadata: ResourceMetadataCheck
   #closed = false
 
   /** @internal use {@link createResourceClient} */
@@ -91,6 +93,7 @@ export class ResourceClient {
     this.#resources = parts.resources
     this.#events = parts.events
     this.#ownedStore = parts.ownedStore
+    this.#metadata = new ResourceMetadataCheck(parts.provider.metadata.issuer, parts.provider.options.fetch, parts.provider.options.now)
   }
 
   /** The configured redirect URI (adapters check their callback route against it). */
@@ -162,6 +165,7 @@ export class ResourceClient {
         fetch: this.#provider.options.fetch,
         accessToken: (k, resource, rejected) => this.#tokens.accessToken(k, resource, rejected),
         dpopHandle: (k) => this.#tokens.dpopHandle(k),
+        metadata: this.#metadata,
       },
       key,
       input,
@@ -189,6 +193,7 @@ export class ResourceClient {
         fetch: this.#provider.options.fetch,
         accessToken: (_k, resource, rejected) => this.#service.accessToken(resource, rejected),
         dpopHandle: () => this.#service.dpopHandle(),
+        metadata: this.#metadata,
       },
       'service',
       input,

@@ -25,6 +25,8 @@
  * - `revocation_failed`: informational code used in logout reports; logout itself never throws it.
  * - `refresh_token_narrowed`: the provider narrowed the refresh token to the last scope asked for, so another
  *   resource's refresh was refused. Use `downscoping: 'token-exchange'` or `'none'`, or fix the provider.
+ * - `resource_metadata_mismatch`: a resource answered 401 with RFC 9728 metadata that names another resource
+ *   identifier or another authorization server; no new token was sent to it.
  * - `introspection_failed`: (guard) the introspection endpoint gave no usable answer (network, 5xx, OAuth error, not JSON).
  * - `invalid_argument`: a bad argument at call time (an empty key, a `returnTo` that is not a local path, a URL that is not absolute).
  */
@@ -49,6 +51,7 @@ export type ResourceTokensErrorCode =
   | 'invalid_argument'
   | 'introspection_failed'
   | 'refresh_token_narrowed'
+  | 'resource_metadata_mismatch'
 
 /** Extra, non-secret facts an error may carry. */
 export interface ResourceTokensErrorDetails {

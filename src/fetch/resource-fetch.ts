@@ -5,6 +5,7 @@ import type { CachedToken } from '../grants/grant-record.js'
 import type { ResourceMatcher } from '../resources/matcher.js'
 import type { RegisteredResource } from '../resources/resource.js'
 import { challengeError } from './challenges.js'
+import type { ResourceMetadataCheck } from './resource-metadata.js'
 import { isReplayable, REDIRECT_STATUSES, redirectDropsBody, type RequestBody } from './request-body.js'
 
 const MAX_REDIRECTS = 20
@@ -16,6 +17,8 @@ export interface ResourceFetchContext {
   readonly fetch: typeof fetch
   accessToken(key: string, resource: RegisteredResource, rejected?: string): Promise<CachedToken>
   dpopHandle(key: string): Promise<client.DPoPHandle | undefined>
+  /** RFC 9728: confirms a resource's metadata before a retry (see resource-metadata.ts). */
+  readonly metadata: ResourceMetadataCheck
 }
 
 type ResourceRequestFetch = (url: string, options: oauth.CustomFetchOptions<string, oauth.ProtectedResourceRequestBody>) => Promise<Response>
@@ -102,6 +105,7 @@ async function sendWithToken(ctx: ResourceFetchContext, key: string, resource: R
     if (response.status === 401 && challenge.error === 'invalid_token' && !retriedToken && replayable) {
       retriedToken = true
       await response.body?.cancel()
+      if (challenge.resourceMetadata !== undefined) await ctx.metadata.confirm(resource, challenge.resourceMetadata, signal)
       token = await ctx.accessToken(key, resource, token.value)
       continue
     }
