@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { Redis, type Cluster } from 'ioredis'
 import { ResourceTokensConfigError, ResourceTokensError } from '../errors/resource-tokens-error.js'
 import type { StoreWriteOptions, TokenStore } from './token-store.js'
@@ -47,7 +48,7 @@ interface ScriptCommands {
   resourceTokensUnlock(key: string, owner: string): Promise<number>
 }
 
-// Every script touches exactly one key (KEYS[1]); ARGV carries the change channel and the unprefixed key
+// Every script touches exactly one key (KEYS[1]); ARGV carries the change channel and the message (`<origin> <unprefixed key>`)
 // to publish. Writes and their notification happen atomically, in one round trip.
 const SCRIPTS: Record<keyof ScriptCommands, string> = {
   resourceTokensSet: `
@@ -94,7 +95,7 @@ const DEFAULT_TIMEOUT_MS = 2000
  * an `EncryptedStore`); it is not `inProcess`.
  *
  * - `get`/`set`/`delete`/`take`/`compareAndSet` are `GET`, `SET … PX`, `DEL`, `GETDEL` and a compare-then-`SET`
- *   Lua script; every write also publishes the (unprefixed) key on the channel `<prefix>changes`, in the
+ *   Lua script; every write also publishes `<origin> <unprefixed key>` on the channel `<prefix>changes`, in the
  *   same script, which is what {@link RedisStore.subscribe} listens to.
  * - Each script touches a single key, so in a Cluster no hash tags are needed: a script never spans slots.
  * - Any Redis error, a lost connection or a command slower than `commandTimeoutMs` rejects with
@@ -123,6 +124,8 @@ export class RedisStore implements TokenStore {
   readonly #defaultTtlSeconds: number | undefined
   readonly #timeoutMs: number
   readonly #listeners = new Set<(key: string) => void>()
+  /** Tells this store's own notifications from others' (its listeners hear its writes at once, not by echo). */
+  readonly #origin = randomUUID()
   #subscriber: Client | undefined
   #connecting: Promise<void> | undefined
   #closed = false
@@ -183,20 +186,25 @@ export class RedisStore implements TokenStore {
   async set(key: string, value: string, options: StoreWriteOptions = {}): Promise<void> {
     const ttlMs = this.#ttlMs(options)
     return this.#run(async () => {
-      await this.#commands.resourceTokensSet(this.#key(key), value, ttlMs, this.#channel, key)
+      await this.#commands.resourceTokensSet(this.#key(key), value, ttlMs, this.#channel, this.#message(key))
+      this.#notify(key)
     })
   }
 
   /** @throws {ResourceTokensError} `store_unavailable` on any Redis failure. */
   delete(key: string): Promise<void> {
     return this.#run(async () => {
-      await this.#commands.resourceTokensDelete(this.#key(key), this.#channel, key)
+      if ((await this.#commands.resourceTokensDelete(this.#key(key), this.#channel, this.#message(key))) === 1) this.#notify(key)
     })
   }
 
   /** `GETDEL`, so of two concurrent callers exactly one gets the value. @throws {ResourceTokensError} `store_unavailable`. */
   take(key: string): Promise<string | undefined> {
-    return this.#run(async () => (await this.#commands.resourceTokensTake(this.#key(key), this.#channel, key)) ?? undefined)
+    return this.#run(async () => {
+      const value = (await this.#commands.resourceTokensTake(this.#key(key), this.#channel, this.#message(key))) ?? undefined
+      if (value !== undefined) this.#notify(key)
+      return value
+    })
   }
 
   /** One Lua script: compare the current value byte for byte, then write. @throws {ResourceTokensError} `store_unavailable`. */
@@ -210,8 +218,9 @@ export class RedisStore implements TokenStore {
         value,
         ttlMs,
         this.#channel,
-        key,
+        this.#message(key),
       )
+      if (written === 1) this.#notify(key)
       return written === 1
     })
   }
@@ -281,8 +290,12 @@ export class RedisStore implements TokenStore {
       ? (this.#client as Cluster).duplicate()
       : (this.#client as Redis).duplicate({ enableOfflineQueue: true, autoResubscribe: false, lazyConnect: false })
     subscriber.on('error', ignore)
-    subscriber.on('message', (channel: string, key: string) => {
-      if (channel === this.#channel) this.#notify(key)
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel !== this.#channel) return
+      // `<origin> <key>`: our own writes were announced to our listeners already, when they completed.
+      const space = message.indexOf(' ')
+      if (space === -1) this.#notify(message)
+      else if (message.slice(0, space) !== this.#origin) this.#notify(message.slice(space + 1))
     })
     let subscribedBefore = false
     // (Re)subscribe on every connection; after the first, tell listeners they may have missed changes.
@@ -293,6 +306,11 @@ export class RedisStore implements TokenStore {
       }, ignore)
     })
     return subscriber
+  }
+
+  /** What a write publishes: this store's origin and the unprefixed key. */
+  #message(key: string): string {
+    return `${this.#origin} ${key}`
   }
 
   #notify(key: string): void {
