@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { inspect } from 'node:util'
 import type { ResourceClientOptions } from '../config/options.js'
 import { resolveOptions, resolveResources } from '../config/validate.js'
@@ -249,8 +250,13 @@ export class ResourceClient {
     }
     const claims = grant.idToken === undefined ? {} : await verifyImportedIdToken(this.#provider, grant.idToken)
     const keys = grantKeys(this.#provider.options.keyNamespace, key)
-    const record: GrantRecord = { v: 1, rev: 1, refreshToken: grant.refreshToken, idToken: grant.idToken, claims, scope: undefined, createdAt: this.#provider.options.now(), tokens: {} }
+    const record: GrantRecord = { v: 1, grantId: randomUUID(), rev: 1, refreshToken: grant.refreshToken, idToken: grant.idToken, claims, scope: undefined, createdAt: this.#provider.options.now(), tokens: {} }
+    const previous = await this.#grants.take(keys.grant).catch(() => undefined)
     await this.#grants.create(keys.grant, record)
+    if (previous !== undefined && previous.refreshToken !== record.refreshToken && this.#provider.canRevoke) {
+      // The imported grant replaces the old one; the old refresh token must not live on at the provider.
+      this.#provider.revoke(previous.refreshToken, 'refresh_token').catch(() => undefined)
+    }
     this.#events.emit('login', { grant: keys.ref, subject: String(claims['sub'] ?? '') })
   }
 

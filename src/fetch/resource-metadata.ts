@@ -4,6 +4,7 @@ import type { RegisteredResource } from '../resources/resource.js'
 
 /** How long a resource's confirmed metadata is trusted before it is read again. */
 const CONFIRMED_FOR_MS = 10 * 60 * 1000
+const METADATA_TIMEOUT_MS = 5000
 
 /**
  * RFC 9728 on the client side. When a resource answers 401 with `resource_metadata`, the library reads that
@@ -34,14 +35,17 @@ export class ResourceMetadataCheck {
     if (!isSecureOrLoopback(url) || url.username !== '' || url.password !== '') throw mismatch(resource, 'its resource_metadata URL is not https')
     let document: unknown
     try {
-      const response = await this.fetchImpl(url, { headers: { accept: 'application/json' }, redirect: 'error', ...(signal === undefined ? {} : { signal }) })
+      const timeout = AbortSignal.timeout(METADATA_TIMEOUT_MS)
+      const response = await this.fetchImpl(url, { headers: { accept: 'application/json' }, redirect: 'error', signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) })
       if (response.status !== 200) {
         await response.body?.cancel()
         throw new Error(`HTTP ${response.status}`)
       }
       document = await response.json()
     } catch (err) {
-      throw mismatch(resource, `its metadata could not be read (${err instanceof Error ? err.message : 'unknown error'})`)
+      // The reason is ours (status, timeout), never the body: a resource must not write into our messages.
+      const reason = err instanceof Error && /^HTTP \d{3}$/.test(err.message) ? err.message : 'unreadable'
+      throw mismatch(resource, `its metadata could not be read (${reason})`)
     }
     const metadata = (typeof document === 'object' && document !== null ? document : {}) as { resource?: unknown; authorization_servers?: unknown }
     const expected = resource.indicator ?? resource.id

@@ -15,6 +15,11 @@ export interface CachedToken {
 /** A user's grant as stored: one refresh token, the ID token's claims, and one cached token per resource. */
 export interface GrantRecord {
   readonly v: 1
+  /**
+   * Random id given at login or import, never changed: a refresh that started on one grant never writes into
+   * another grant stored later under the same key (a re-login, a new user on a reused session id).
+   */
+  readonly grantId: string
   /** Incremented on every write; lets readers tell newer from older. */
   readonly rev: number
   readonly refreshToken: string
@@ -47,7 +52,7 @@ export function parseGrant(raw: string): GrantRecord | undefined {
   }
   if (typeof value !== 'object' || value === null) return undefined
   const record = value as Partial<GrantRecord>
-  if (record.v !== 1 || typeof record.refreshToken !== 'string' || typeof record.rev !== 'number') return undefined
+  if (record.v !== 1 || typeof record.refreshToken !== 'string' || typeof record.rev !== 'number' || typeof record.grantId !== 'string') return undefined
   if (typeof record.tokens !== 'object' || record.tokens === null) return undefined
   return record as GrantRecord
 }

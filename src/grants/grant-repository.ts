@@ -10,7 +10,14 @@ export interface GrantSnapshot {
 
 interface CacheEntry {
   readonly snapshot: GrantSnapshot
+  readonly cachedAt: number
 }
+
+/**
+ * How long a cached grant is used without looking at the store. Notifications keep the cache coherent; this
+ * bound covers what they do not report (a record expiring in the store, a notification lost in transit).
+ */
+const MAX_CACHE_AGE_MS = 60_000
 
 /**
  * Reads and writes grants through the store, with a bounded in-process cache in front of it.
@@ -40,7 +47,7 @@ export class GrantRepository {
   /** The grant under `storeKey`, from the cache when it is coherent. */
   async read(storeKey: string): Promise<GrantSnapshot | undefined> {
     const cached = this.#cache.get(storeKey)
-    if (cached !== undefined) return cached.snapshot
+    if (cached !== undefined && Date.now() - cached.cachedAt < MAX_CACHE_AGE_MS) return cached.snapshot
     return this.readFresh(storeKey)
   }
 
@@ -48,9 +55,12 @@ export class GrantRepository {
   async readFresh(storeKey: string): Promise<GrantSnapshot | undefined> {
     const generation = this.#generation
     const raw = await guard(() => this.#store.get(storeKey))
-    if (raw === undefined) return undefined
-    const record = parseGrant(raw)
-    if (record === undefined) return undefined
+    const record = raw === undefined ? undefined : parseGrant(raw)
+    if (raw === undefined || record === undefined) {
+      // Gone from the store (expired, removed unannounced): gone from the cache too.
+      this.#cache.delete(storeKey)
+      return undefined
+    }
     const snapshot = { record, raw }
     if (this.#generation === generation) this.#remember(storeKey, snapshot)
     return snapshot
@@ -60,9 +70,8 @@ export class GrantRepository {
   async create(storeKey: string, record: GrantRecord): Promise<GrantSnapshot> {
     const raw = serializeGrant(record)
     await guard(() => this.#store.set(storeKey, raw, this.#writeOptions()))
-    const snapshot = { record, raw }
-    this.#remember(storeKey, snapshot)
-    return snapshot
+    this.#invalidate(storeKey)
+    return { record, raw }
   }
 
   /**
@@ -73,11 +82,10 @@ export class GrantRepository {
   async replace(storeKey: string, previous: GrantSnapshot, record: GrantRecord): Promise<GrantSnapshot | undefined> {
     const raw = serializeGrant(record)
     const written = await guard(() => this.#store.compareAndSet(storeKey, previous.raw, raw, this.#writeOptions()))
+    // Writes do not fill the cache: another change may have been announced between the store applying this
+    // write and its reply reaching us (a logout on another instance), and only a guarded read can tell.
     this.#invalidate(storeKey)
-    if (!written) return undefined
-    const snapshot = { record, raw }
-    this.#remember(storeKey, snapshot)
-    return snapshot
+    return written ? { record, raw } : undefined
   }
 
   /** Removes the grant and returns what was there (atomically: two logouts cannot both get it). */
@@ -99,7 +107,7 @@ export class GrantRepository {
   #remember(storeKey: string, snapshot: GrantSnapshot): void {
     if (this.#cacheSize === 0) return
     this.#cache.delete(storeKey)
-    this.#cache.set(storeKey, { snapshot })
+    this.#cache.set(storeKey, { snapshot, cachedAt: Date.now() })
     if (this.#cache.size > this.#cacheSize) {
       // Map iteration order is insertion order: the first key is the least recently written.
       const oldest = this.#cache.keys().next()

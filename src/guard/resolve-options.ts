@@ -20,6 +20,8 @@ export interface ResolvedIntrospection {
   clientId: string
   clientSecret: string
   cacheMs: number
+  /** Refuse introspected tokens without `aud` (default): a token meant for no one in particular is not ours. */
+  requireAudience: boolean
 }
 
 export interface ResolvedDpop {
@@ -126,6 +128,7 @@ export function resolveOptions(options: VerifyAccessTokenOptions): ResolvedOptio
       clientId: nonEmptyString(config.clientId, 'introspection.clientId'),
       clientSecret: nonEmptyString(config.clientSecret, 'introspection.clientSecret'),
       cacheMs: seconds(config.cacheSeconds, 'introspection.cacheSeconds', 30) * 1000,
+      requireAudience: config.requireAudience ?? true,
     }
   }
 

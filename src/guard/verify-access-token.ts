@@ -40,7 +40,7 @@ export interface VerifyAccessTokenOptions {
    * Without it, opaque tokens are refused. `endpoint` defaults to the discovered `introspection_endpoint`;
    * answers are cached `cacheSeconds` (default 30, 0 disables) and never beyond the token's `exp`.
    */
-  introspection?: { endpoint?: string; clientId: string; clientSecret: string; cacheSeconds?: number }
+  introspection?: { endpoint?: string; clientId: string; clientSecret: string; cacheSeconds?: number; requireAudience?: boolean }
   /**
    * Enables DPoP (RFC 9449): DPoP-bound tokens (`cnf.jkt`) are accepted with the `DPoP` scheme and a
    * valid proof. Without it, bound tokens are refused. `required` refuses unbound tokens. `nonce`
@@ -207,6 +207,11 @@ export function createVerifierInternals(options: VerifyAccessTokenOptions): Veri
       throw reject('invalid_token', 'access token is not yet valid', scheme)
     }
     if (iss !== undefined && iss !== config.issuer) throw reject('invalid_token', 'access token has an unexpected issuer', scheme)
+    // Without `aud`, any active token of this authorization server would pass (refresh tokens and other
+    // clients' tokens introspect so at some providers): refused unless `requireAudience: false`.
+    if (aud === undefined && config.introspection?.requireAudience !== false) {
+      throw reject('invalid_token', 'introspected token names no audience', scheme)
+    }
     if (aud !== undefined && !(aud === config.audience || (Array.isArray(aud) && aud.includes(config.audience)))) {
       throw reject('invalid_token', 'access token is not intended for this resource', scheme)
     }

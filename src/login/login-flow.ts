@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import * as client from 'openid-client'
 import * as oauth from 'oauth4webapi'
 import type { ResolvedOptions } from '../config/options.js'
@@ -137,6 +138,7 @@ export class LoginFlow {
     }
     const record: GrantRecord = {
       v: 1,
+      grantId: randomUUID(),
       rev: 1,
       refreshToken: response.refresh_token,
       idToken: response.id_token,

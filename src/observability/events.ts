@@ -18,8 +18,11 @@ export interface ResourceClientEvents {
   refresh_failed: { grant: string; resource: string; code: string }
   /** A grant was stored after login or import. */
   login: { grant: string; subject: string }
-  /** A grant was removed: by logout, or because the provider rejected its refresh token. */
-  grant_removed: { grant: string; reason: 'logout' | 'invalid_grant' }
+  /**
+   * A grant was removed: by logout, because the provider rejected its refresh token (`invalid_grant`), or
+   * because a refreshed ID token failed validation or named another user (`invalid_id_token`).
+   */
+  grant_removed: { grant: string; reason: 'logout' | 'invalid_grant' | 'invalid_id_token' }
 }
 
 export type ResourceClientEventName = keyof ResourceClientEvents

@@ -297,13 +297,10 @@ export class RedisStore implements TokenStore {
       if (space === -1) this.#notify(message)
       else if (message.slice(0, space) !== this.#origin) this.#notify(message.slice(space + 1))
     })
-    let subscribedBefore = false
-    // (Re)subscribe on every connection; after the first, tell listeners they may have missed changes.
+    // (Re)subscribe on every connection, and then tell listeners they may have missed changes: before the first
+    // subscription too, since records read before it was active were never covered by notifications.
     subscriber.on('ready', () => {
-      subscriber.subscribe(this.#channel).then(() => {
-        if (subscribedBefore) this.#notify(ALL_KEYS)
-        subscribedBefore = true
-      }, ignore)
+      subscriber.subscribe(this.#channel).then(() => this.#notify(ALL_KEYS), ignore)
     })
     return subscriber
   }

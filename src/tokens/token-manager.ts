@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import * as oauth from 'oauth4webapi'
 import type * as client from 'openid-client'
 import type { ResolvedOptions } from '../config/options.js'
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
@@ -26,6 +28,8 @@ import { scopeMinus, scopeSet } from './scope.js'
  */
 export class TokenManager {
   readonly #pending = new Map<string, Promise<CachedToken>>()
+  /** Rotated refresh tokens the store failed to take, by the refresh token they replace. */
+  readonly #rescued = new Map<string, string>()
 
   constructor(
     private readonly provider: ProviderClient,
@@ -132,8 +136,9 @@ export class TokenManager {
     if (resource.dpop) ({ handle: dpop, snapshot } = await this.#withDPoPKey(keys, snapshot))
     const startedAt = this.options.now()
     let response: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers
+    const refreshToken = this.#rescued.get(snapshot.record.refreshToken) ?? snapshot.record.refreshToken
     try {
-      response = await this.provider.refresh(snapshot.record.refreshToken, parameters, dpop)
+      response = await this.provider.refresh(refreshToken, parameters, dpop)
     } catch (err) {
       const failure = classifyProviderError(err)
       if (failure.kind === 'invalid_grant') {
@@ -144,16 +149,14 @@ export class TokenManager {
           return this.#refresh(keys, current, resource, parameters, slot, attempt + 1)
         }
         if (current !== undefined && current.record.refreshToken === snapshot.record.refreshToken) {
-          await this.grants.take(keys.grant)
-          this.events.emit('grant_removed', { grant: keys.ref, reason: 'invalid_grant' })
-          this.options.logger.info?.('grant removed after invalid_grant', { grant: keys.ref })
+          await this.#remove(keys, snapshot, 'invalid_grant')
         }
       }
-      if (failure.kind === 'id_token') {
-        // The provider answered with an ID token that does not validate: the refresh token may be rotated
-        // already, and a grant whose provider misbehaves like this is not kept.
-        await this.grants.take(keys.grant)
-        this.events.emit('grant_removed', { grant: keys.ref, reason: 'invalid_grant' })
+      if (failure.kind === 'id_token' && !isTransientIdTokenFailure(err)) {
+        // The provider answered with an ID token that does not validate (wrong iss, aud, signature): the refresh
+        // token may be rotated already, and a grant whose provider misbehaves like this is not kept. An unknown
+        // signing key (the provider rotated its keys) or a clock problem is not that: the grant stays.
+        await this.#remove(keys, snapshot, 'invalid_id_token')
       }
       if (failure.kind === 'oauth_error' && (failure.error === 'invalid_scope' || failure.error === 'invalid_target')) {
         const last = snapshot.record.lastRefreshed
@@ -164,8 +167,7 @@ export class TokenManager {
 
     if (!this.#sameIdentity(snapshot.record, response)) {
       // The refresh token may already be rotated; a grant that answers for another user is not kept either way.
-      await this.grants.take(keys.grant)
-      this.events.emit('grant_removed', { grant: keys.ref, reason: 'invalid_grant' })
+      await this.#remove(keys, snapshot, 'invalid_id_token')
       throw new ResourceTokensError('invalid_id_token', `refresh for ${resource.name}: the refreshed ID token names another subject or issuer; the grant was removed`)
     }
     const token = toCachedToken(response, resource, startedAt, this.options)
@@ -175,10 +177,9 @@ export class TokenManager {
     // Even a refused token's response may carry a rotated refresh token: it is stored, never dropped.
     const written = await this.#store(keys, snapshot, response, slot, refusal === undefined ? token : undefined)
     if (!written) {
-      if (rotated && response.refresh_token !== undefined) {
-        // The grant was removed (logout) while we refreshed: the new refresh token must not outlive it.
-        await this.provider.revoke(response.refresh_token, 'refresh_token').catch(() => undefined)
-      }
+      // The grant was removed (logout) or replaced (a new login under the same key) while we refreshed: what
+      // we obtained belongs to no stored grant and must not outlive it.
+      if (rotated && response.refresh_token !== undefined) await this.provider.revoke(response.refresh_token, 'refresh_token').catch(() => undefined)
       throw loginRequired()
     }
     if (refusal !== undefined) throw refusal
@@ -205,20 +206,25 @@ export class TokenManager {
     const written = await this.grants.replace(keys.grant, snapshot, { ...snapshot.record, rev: snapshot.record.rev + 1, dpopKey })
     if (written === undefined) {
       const current = await this.grants.readFresh(keys.grant)
-      if (current === undefined) throw loginRequired()
+      if (current === undefined || current.record.grantId !== snapshot.record.grantId) throw loginRequired()
       if (current.record.dpopKey === undefined) throw new ResourceTokensError('store_unavailable', 'could not store the grant\'s DPoP key: the grant kept changing')
       return this.#withDPoPKey(keys, current)
     }
     return { handle: await this.dpopKeys.handle(dpopKey), snapshot: written }
   }
 
-  /** Writes the new token and refresh token with compare-and-set; merges onto a newer grant if one appeared. */
+  /**
+   * Writes the new token and refresh token with compare-and-set; merges onto a newer version of the same grant
+   * if one appeared (never onto another grant stored under the key meanwhile: resolves false then). A store
+   * failure is retried while the lock is held; if it persists, a rotated refresh token is kept in memory for
+   * the next attempt, so that the stored, already used one is never presented again.
+   */
   async #store(keys: GrantKeys, snapshot: GrantSnapshot, response: Pick<client.TokenEndpointResponse, 'refresh_token' | 'id_token'>, slot: string, token: CachedToken | undefined): Promise<boolean> {
     const usedRefreshToken = snapshot.record.refreshToken
     let base = snapshot
-    for (let i = 0; i < 5; i++) {
+    for (let attempt = 0; attempt < 5; attempt++) {
       // Only replace the refresh token if the stored one is the one we used: never overwrite a newer one.
-      const refreshToken = base.record.refreshToken === usedRefreshToken ? (response.refresh_token ?? usedRefreshToken) : base.record.refreshToken
+      const refreshToken = base.record.refreshToken === usedRefreshToken ? (response.refresh_token ?? this.#rescued.get(usedRefreshToken) ?? usedRefreshToken) : base.record.refreshToken
       const next: GrantRecord = {
         ...base.record,
         rev: base.record.rev + 1,
@@ -227,12 +233,41 @@ export class TokenManager {
         tokens: token === undefined ? this.#liveTokens(base.record.tokens) : { ...this.#liveTokens(base.record.tokens), [slot]: token },
         lastRefreshed: response.refresh_token === undefined ? base.record.lastRefreshed : slot,
       }
-      if ((await this.grants.replace(keys.grant, base, next)) !== undefined) return true
+      let written: boolean
+      try {
+        written = (await this.grants.replace(keys.grant, base, next)) !== undefined
+      } catch (err) {
+        if (!(err instanceof ResourceTokensError && err.code === 'store_unavailable') || attempt === 2) {
+          if (response.refresh_token !== undefined && response.refresh_token !== usedRefreshToken) this.#rescue(usedRefreshToken, response.refresh_token)
+          throw err
+        }
+        await sleep(100 * (attempt + 1))
+        written = false
+      }
+      if (written) {
+        this.#rescued.delete(usedRefreshToken)
+        return true
+      }
       const current = await this.grants.readFresh(keys.grant)
-      if (current === undefined) return false
+      if (current === undefined || current.record.grantId !== snapshot.record.grantId) return false
       base = current
     }
     throw new ResourceTokensError('store_unavailable', 'could not store the renewed token: the grant kept changing')
+  }
+
+  /** Remembers a rotated refresh token the store could not take, keyed by the one it replaces (bounded). */
+  #rescue(used: string, rotated: string): void {
+    if (this.#rescued.size >= 1000) this.#rescued.clear()
+    this.#rescued.set(used, rotated)
+  }
+
+  /** Removes the grant only if it is still the one that failed (a login may have replaced it meanwhile). */
+  async #remove(keys: GrantKeys, snapshot: GrantSnapshot, reason: 'invalid_grant' | 'invalid_id_token'): Promise<void> {
+    const current = await this.grants.readFresh(keys.grant)
+    if (current === undefined || current.record.grantId !== snapshot.record.grantId) return
+    await this.grants.take(keys.grant)
+    this.events.emit('grant_removed', { grant: keys.ref, reason })
+    this.options.logger.info?.('grant removed', { grant: keys.ref, reason })
   }
 
   #liveTokens(tokens: Readonly<Record<string, CachedToken>>): Record<string, CachedToken> {
@@ -290,6 +325,15 @@ function narrowed(resource: RegisteredResource, error: string, cause: unknown): 
       'Use downscoping "token-exchange" or "none", or configure the provider to keep the refresh token\'s scope and resources (RFC 6749 section 6)',
     { error, cause: safeCause(cause) },
   )
+}
+
+/** An unknown signing key (the provider rotated its keys) or a clock check: not evidence against the grant. */
+function isTransientIdTokenFailure(err: unknown): boolean {
+  for (let current: unknown = err, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) {
+    const code = (current as { code?: unknown }).code
+    if (code === oauth.KEY_SELECTION || code === oauth.JWT_TIMESTAMP_CHECK) return true
+  }
+  return false
 }
 
 function loginRequired(): ResourceTokensError {

@@ -533,7 +533,7 @@ describe('opaque tokens (RFC 7662 introspection)', () => {
 
   test('concurrent requests for one token share one introspection', async () => {
     const token = `opaque-${randomUUID()}`
-    issuer.introspection.set(token, { active: true, scope: 'orders:read' })
+    issuer.introspection.set(token, { active: true, scope: 'orders:read', aud: AUDIENCE })
     const verify = createAccessTokenVerifier(options({ introspection }))
     const before = issuer.requests.introspection
     await Promise.all(Array.from({ length: 5 }, () => verify(bearer(token))))
@@ -545,10 +545,11 @@ describe('opaque tokens (RFC 7662 introspection)', () => {
     await rejects(verify(bearer(`unknown-${randomUUID()}`)), 'invalid_token', /not active/)
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ active: true, scope: 'orders:read', aud: 'https://other.example.com' }, /not intended for this resource/],
-      [{ active: true, scope: 'orders:read', iss: 'https://evil.example.com' }, /issuer/],
-      [{ active: true, scope: 'orders:read', exp: nowSeconds() - 60 }, /expired/],
-      [{ active: true, scope: 'orders:read', token_type: 'refresh_token' }, /not an access token/],
-      [{ active: true, scope: 'orders:read', cnf: { 'x5t#S256': 'abc' } }, /unsupported confirmation method/],
+      [{ active: true, scope: 'orders:read', aud: AUDIENCE, iss: 'https://evil.example.com' }, /issuer/],
+      [{ active: true, scope: 'orders:read', client_id: 'someone-else' }, /names no audience/],
+      [{ active: true, scope: 'orders:read', aud: AUDIENCE, exp: nowSeconds() - 60 }, /expired/],
+      [{ active: true, scope: 'orders:read', aud: AUDIENCE, token_type: 'refresh_token' }, /not an access token/],
+      [{ active: true, scope: 'orders:read', aud: AUDIENCE, cnf: { 'x5t#S256': 'abc' } }, /unsupported confirmation method/],
     ]
     for (const [response, description] of cases) {
       const token = `opaque-${randomUUID()}`
@@ -556,7 +557,7 @@ describe('opaque tokens (RFC 7662 introspection)', () => {
       await rejects(verify(bearer(token)), 'invalid_token', description)
     }
     const noScope = `opaque-${randomUUID()}`
-    issuer.introspection.set(noScope, { active: true, scope: 'profile' })
+    issuer.introspection.set(noScope, { active: true, scope: 'profile', aud: AUDIENCE })
     await rejects(verify(bearer(noScope)), 'insufficient_scope')
   })
 
@@ -685,7 +686,7 @@ describe('DPoP (RFC 9449)', () => {
   test('an introspected token bound by cnf.jkt needs a proof too', async () => {
     const verify = createAccessTokenVerifier(options({ dpop, introspection: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET } }))
     const token = `opaque-${randomUUID()}`
-    issuer.introspection.set(token, { active: true, scope: 'orders:read', cnf: { jkt }, token_type: 'DPoP' })
+    issuer.introspection.set(token, { active: true, scope: 'orders:read', aud: AUDIENCE, cnf: { jkt }, token_type: 'DPoP' })
     await rejects(verify(bearer(token)), 'invalid_token', /presented as bearer/)
     const verified = await verify(dpopRequest(token, await proof({ token })))
     assert.equal(verified.token, 'opaque')
