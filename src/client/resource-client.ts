@@ -380,7 +380,7 @@ export async function createResourceClient(options: ResourceClientOptions): Prom
     throw new ResourceTokensConfigError('"downscoping" is "token-exchange" but the provider does not offer the token-exchange grant (RFC 8693)')
   }
   const events = new TypedEmitter()
-  const grants = new GrantRepository(store, { cacheSize: resolved.cacheSize, grantTtlSeconds: resolved.grantTtlSeconds })
+  const grants = new GrantRepository(store, { cacheSize: resolved.cacheSize, grantTtlSeconds: resolved.grantTtlSeconds, now: resolved.now })
   const lock = new GrantLock(store, { ttlMs: resolved.lockTtlMs, timeoutMs: resolved.lockTimeoutMs })
   const dpopKeys = new DPoPKeys(provider)
   const tokens = new TokenManager(provider, grants, lock, events, resolved, dpopKeys)

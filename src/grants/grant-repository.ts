@@ -37,8 +37,11 @@ export class GrantRepository {
   readonly #ttlSeconds: number
   readonly #unsubscribe: (() => void) | undefined
 
-  constructor(store: TokenStore, options: { cacheSize: number; grantTtlSeconds: number }) {
+  readonly #now: () => number
+
+  constructor(store: TokenStore, options: { cacheSize: number; grantTtlSeconds: number; now: () => number }) {
     this.#store = store
+    this.#now = options.now
     this.#ttlSeconds = options.grantTtlSeconds
     this.#cacheSize = store.subscribe === undefined ? 0 : options.cacheSize
     this.#unsubscribe = store.subscribe?.((key) => this.#invalidate(key))
@@ -47,7 +50,7 @@ export class GrantRepository {
   /** The grant under `storeKey`, from the cache when it is coherent. */
   async read(storeKey: string): Promise<GrantSnapshot | undefined> {
     const cached = this.#cache.get(storeKey)
-    if (cached !== undefined && Date.now() - cached.cachedAt < MAX_CACHE_AGE_MS) return cached.snapshot
+    if (cached !== undefined && this.#now() - cached.cachedAt < MAX_CACHE_AGE_MS) return cached.snapshot
     return this.readFresh(storeKey)
   }
 
@@ -107,7 +110,7 @@ export class GrantRepository {
   #remember(storeKey: string, snapshot: GrantSnapshot): void {
     if (this.#cacheSize === 0) return
     this.#cache.delete(storeKey)
-    this.#cache.set(storeKey, { snapshot, cachedAt: Date.now() })
+    this.#cache.set(storeKey, { snapshot, cachedAt: this.#now() })
     if (this.#cache.size > this.#cacheSize) {
       // Map iteration order is insertion order: the first key is the least recently written.
       const oldest = this.#cache.keys().next()
