@@ -94,6 +94,9 @@ export function requireAccessToken(options: RequireAccessTokenOptions): RequestH
         }
       },
     )
+      // Whatever throws past this point (a response already sent, a throwing route) goes to Express, never
+      // becomes an unhandled rejection.
+      .catch((err: unknown) => next(err))
   }
 }
 

@@ -102,13 +102,14 @@ export class TokenManager {
   }
 
   /** RFC 8693: a full-scope token from the refresh token (cached), exchanged for one restricted to `resource`. */
-  async #exchange(keys: GrantKeys, snapshot: GrantSnapshot, resource: RegisteredResource): Promise<CachedToken> {
-    let subject = snapshot.record.tokens[FULL_SCOPE_SLOT]
+  async #exchange(keys: GrantKeys, snapshot: GrantSnapshot, resource: RegisteredResource, fresh = false): Promise<CachedToken> {
+    let subject = fresh ? undefined : snapshot.record.tokens[FULL_SCOPE_SLOT]
     let current = snapshot
-    if (subject === undefined || !this.#usable(subject, undefined)) {
+    const cachedSubject = subject !== undefined && this.#usable(subject, undefined)
+    if (subject === undefined || !cachedSubject) {
       subject = await this.#refresh(keys, snapshot, resource, new URLSearchParams(), FULL_SCOPE_SLOT)
       const reread = await this.grants.readFresh(keys.grant)
-      if (reread === undefined) throw loginRequired()
+      if (reread === undefined || reread.record.grantId !== snapshot.record.grantId) throw loginRequired()
       current = reread
     }
     const parameters = new URLSearchParams({ scope: resource.scope })
@@ -120,7 +121,11 @@ export class TokenManager {
     try {
       response = await this.provider.exchange(subject.value, parameters, dpop)
     } catch (err) {
-      throw tokenEndpointError(classifyProviderError(err), err, `token exchange for ${resource.name}`)
+      const failure = classifyProviderError(err)
+      // A cached subject token the provider no longer accepts (revoked, expired early) says nothing about the
+      // grant: once more with a subject token fresh from the refresh token.
+      if (failure.kind === 'invalid_grant' && cachedSubject) return this.#exchange(keys, current, resource, true)
+      throw tokenEndpointError(failure.kind === 'invalid_grant' ? { kind: 'oauth_error', error: 'invalid_grant', status: failure.status, description: undefined } : failure, err, `token exchange for ${resource.name}`)
     }
     const token = toCachedToken(response, resource, startedAt, this.options)
     const refusal = this.#checkScope(keys, token, resource)
