@@ -31,8 +31,16 @@ export class GrantLock {
     const tail = previous.then(() => mine)
     this.#local.set(name, tail)
     try {
-      await previous
+      // The deadline covers the wait behind this process's other refreshes of the grant too.
       const deadline = Date.now() + this.#timeoutMs
+      let settled = false
+      const timer = new AbortController()
+      await Promise.race([
+        previous.then(() => (settled = true)),
+        sleep(this.#timeoutMs, undefined, { ref: false, signal: timer.signal }).catch(() => undefined),
+      ])
+      timer.abort()
+      if (!settled) throw new ResourceTokensError('lock_timeout', 'timed out waiting for the grant refresh lock')
       await this.#acquire(name, deadline)
       // Keep the lock while the task runs (a refresh may take two provider calls); same-owner tryLock extends it.
       const heartbeat = setInterval(() => {
