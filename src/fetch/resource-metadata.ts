@@ -33,6 +33,9 @@ export class ResourceMetadataCheck {
       throw mismatch(resource, 'its resource_metadata is not an absolute URL')
     }
     if (!isSecureOrLoopback(url) || url.username !== '' || url.password !== '') throw mismatch(resource, 'its resource_metadata URL is not https')
+    // The document lives at the resource's own well-known URL (RFC 9728 section 3.1): a 401 must not make this
+    // client fetch from any other host (that would let a resource point it anywhere).
+    if (url.origin !== resource.origin) throw mismatch(resource, 'its resource_metadata URL is on another origin')
     let document: unknown
     try {
       const timeout = AbortSignal.timeout(METADATA_TIMEOUT_MS)

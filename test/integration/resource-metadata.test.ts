@@ -28,12 +28,19 @@ describe('a 401 with resource_metadata (RFC 9728)', () => {
     await world.close()
   })
 
-  function refuseOnceWith(metadataPath: string): void {
+  /** The contacts resource refuses once, pointing at a metadata document it serves itself under /meta/. */
+  function refuseOnceWith(metadataPath: string, base?: string): void {
     let refused = false
-    world.contacts.respond((_req, res) => {
+    world.contacts.respond((req, res) => {
+      if (req.url?.startsWith('/meta/') === true) {
+        const doc = documents[req.url.slice('/meta'.length)]
+        if (doc === undefined) res.writeHead(404).end()
+        else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(doc))
+        return true
+      }
       if (refused) return false
       refused = true
-      res.writeHead(401, { 'www-authenticate': `Bearer error="invalid_token", resource_metadata="${metadataBase}${metadataPath}"` }).end()
+      res.writeHead(401, { 'www-authenticate': `Bearer error="invalid_token", resource_metadata="${base ?? `${world.contacts.url}/meta`}${metadataPath}"` }).end()
       return true
     })
   }
@@ -53,6 +60,24 @@ describe('a 401 with resource_metadata (RFC 9728)', () => {
       const res = await client.fetch('meta-good', `${world.contactsUrl}/people`)
       assert.equal(res.status, 200)
       assert.equal(refreshes(), before + 1)
+    } finally {
+      world.contacts.respond()
+    }
+  })
+
+  test('metadata on another origin than the resource: refused without being fetched, no new token requested', async () => {
+    documents = { '/good': { resource: world.contactsUrl, authorization_servers: [world.op.issuer] } }
+    let fetched = 0
+    metadataServer.on('request', () => fetched++)
+    const client = await world.client()
+    await world.login(client, 'meta-elsewhere')
+    await client.accessToken('meta-elsewhere', world.contactsUrl)
+    const before = refreshes()
+    refuseOnceWith('/good', metadataBase)
+    try {
+      await assert.rejects(client.fetch('meta-elsewhere', `${world.contactsUrl}/people`), (err) => err instanceof ResourceTokensError && err.code === 'resource_metadata_mismatch')
+      assert.equal(refreshes(), before)
+      assert.equal(fetched, 0, 'the client was not made to fetch from another host')
     } finally {
       world.contacts.respond()
     }

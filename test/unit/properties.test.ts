@@ -218,7 +218,7 @@ describe('properties: the public client against the real provider', () => {
           await res.body?.cancel()
         } catch (err) {
           assert.ok(err instanceof PublicError, `not our typed error: ${String(err)}`)
-          assert.ok(['insufficient_scope', 'token_endpoint_unavailable'].includes(err.code), err.code)
+          assert.ok(['insufficient_scope', 'token_endpoint_unavailable', 'resource_metadata_mismatch'].includes(err.code), err.code)
         }
         assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`)
       }),
