@@ -14,14 +14,11 @@ import { readAll } from '../support/http.js'
 import { startRecordingServer, type RecordedRequest, type RespondHandler, type TestResourceServer } from '../support/resource-server.js'
 import { startScenario, type Scenario } from '../support/scenario.js'
 import { TLS_CERT, TLS_KEY } from '../support/tls.js'
+import { code } from '../support/errors.js'
 
 // The self-signed certificate of test/support/tls.ts is trusted only by the transport below.
 
 const KEY = 'victim'
-
-function code(err: unknown): string | undefined {
-  return err instanceof ResourceTokensError ? err.code : undefined
-}
 
 /** One request as the library handed it to `fetch`, before it left the process. */
 interface Sent {

@@ -11,13 +11,10 @@
 import assert from 'node:assert/strict'
 import { inspect } from 'node:util'
 import { after, before, describe, test } from 'node:test'
-import { createResourceClient, MemoryStore, ResourceTokensError, type ResourceClient, type ResourceClientEventName, type TokenStore } from 'resource-tokens'
+import { createResourceClient, MemoryStore, type ResourceClient, type ResourceClientEventName, type TokenStore } from 'resource-tokens'
 import type { TokenFault } from '../support/provider.js'
 import { startScenario, type Scenario } from '../support/scenario.js'
-
-function code(err: unknown): string | undefined {
-  return err instanceof ResourceTokensError ? err.code : undefined
-}
+import { code } from '../support/errors.js'
 
 const EVENTS: readonly ResourceClientEventName[] = ['token', 'scope_broadened', 'scope_narrowed', 'refresh_failed', 'login', 'grant_removed']
 

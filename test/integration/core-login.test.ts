@@ -2,10 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { ResourceTokensError, type ResourceClient } from 'resource-tokens'
 import { startScenario, type Scenario } from '../support/scenario.js'
-
-function code(err: unknown): string | undefined {
-  return err instanceof ResourceTokensError ? err.code : undefined
-}
+import { code } from '../support/errors.js'
 
 describe('login against the real provider', () => {
   let world: Scenario

@@ -3,10 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, test } from 'node:test'
 import { ResourceTokensError } from 'resource-tokens'
 import { startScenario, type Scenario } from '../support/scenario.js'
-
-function code(err: unknown): string | undefined {
-  return err instanceof ResourceTokensError ? err.code : undefined
-}
+import { code } from '../support/errors.js'
 
 function refreshes(world: Scenario) {
   return world.op.tokenRequests.filter((r) => r.grantType === 'refresh_token')

@@ -2,12 +2,9 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { SignJWT, generateKeyPair, decodeJwt } from 'jose'
 import * as oidc from 'openid-client'
-import { ResourceTokensError, type ResourceClient } from 'resource-tokens'
+import { type ResourceClient } from 'resource-tokens'
 import { startScenario, type Scenario } from '../support/scenario.js'
-
-function code(err: unknown): string | undefined {
-  return err instanceof ResourceTokensError ? err.code : undefined
-}
+import { code } from '../support/errors.js'
 
 /** A login done by other code (as Passport would): openid-client directly, against the test provider. */
 async function loginElsewhere(world: Scenario): Promise<{ refreshToken: string; idToken: string }> {

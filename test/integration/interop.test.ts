@@ -11,10 +11,7 @@ import { createResourceClient, MemoryStore, ResourceTokensError, type ResourceCl
 import { basicAuth } from '../support/http.js'
 import type { ProviderQuirks, TestProvider } from '../support/provider.js'
 import { startScenario, type Scenario, type ScenarioOptions } from '../support/scenario.js'
-
-function code(err: unknown): string | undefined {
-  return err instanceof ResourceTokensError ? err.code : undefined
-}
+import { code } from '../support/errors.js'
 
 function refreshes(world: Scenario) {
   return world.op.tokenRequests.filter((r) => r.grantType === 'refresh_token')

@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { MemoryStore, ResourceTokensError, type StoreWriteOptions, type TokenStore } from 'resource-tokens'
+import { MemoryStore, type StoreWriteOptions, type TokenStore } from 'resource-tokens'
 import { startScenario, type Scenario } from '../support/scenario.js'
-
-function code(err: unknown): string | undefined {
-  return err instanceof ResourceTokensError ? err.code : undefined
-}
+import { code } from '../support/errors.js'
 
 /** Test double over MemoryStore: a compare-and-set whose reply can be held back after the write was applied. */
 class SlowReplyStore implements TokenStore {

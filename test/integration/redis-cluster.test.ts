@@ -5,11 +5,12 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import { Redis } from 'ioredis'
-import { ResourceTokensError, type ResourceClient, type ResourceClientOptions } from 'resource-tokens'
+import { type ResourceClient, type ResourceClientOptions } from 'resource-tokens'
 import { RedisStore } from 'resource-tokens/redis'
 import { startRedis, type TestRedis } from '../support/redis.js'
 import { startScenario, type Scenario } from '../support/scenario.js'
 import { startWorker, type LoadReport, type Worker, type WorkerClientOptions, type WorkerConfig, type WorkerResult } from '../support/worker-process.js'
+import { code } from '../support/errors.js'
 
 const SECRET = 'redis-cluster-test-secret-0123456789abcdef'
 
@@ -31,10 +32,6 @@ after(async () => {
   raw?.disconnect()
   await redis?.stop()
 })
-
-function code(err: unknown): string | undefined {
-  return err instanceof ResourceTokensError ? err.code : undefined
-}
 
 /** A prefix of its own for each test, so that tests never see each other's keys or notifications. */
 function prefix(): string {

@@ -13,10 +13,11 @@ import { randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
-import { ResourceTokensError, type ResourceClient, type ResourceClientOptions } from 'resource-tokens'
+import { type ResourceClient, type ResourceClientOptions } from 'resource-tokens'
 import { RedisStore } from 'resource-tokens/redis'
 import { startRedis, type TestRedis } from '../support/redis.js'
 import { startScenario, type Scenario } from '../support/scenario.js'
+import { code } from '../support/errors.js'
 
 const SECRET = 'redis-outage-test-secret-0123456789abcdef'
 /** RedisStore's default `commandTimeoutMs`. */
@@ -44,10 +45,6 @@ after(async () => {
   await world?.close()
   await redis?.stop()
 })
-
-function code(err: unknown): string | undefined {
-  return err instanceof ResourceTokensError ? err.code : undefined
-}
 
 /** An app instance of its own (own store connection, own in-process cache) on the test Redis. */
 async function instance(keyPrefix: string, extra: Partial<ResourceClientOptions> = {}): Promise<ResourceClient> {
