@@ -4,7 +4,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 
 import { EmbeddedJWK, calculateJwkThumbprint, errors, jwtVerify, type JWK, type JWTPayload } from 'jose'
 
-import { BoundedCache } from './bounded-cache.js'
+import { BoundedMap as BoundedCache } from '../lib/bounded-map.js'
 import { GuardError, type GuardChallengeContext } from './guard-error.js'
 import type { ResolvedDpop } from './resolve-options.js'
 

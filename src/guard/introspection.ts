@@ -1,7 +1,7 @@
 // RFC 7662 token introspection for opaque access tokens, with client_secret_basic authentication
 // (RFC 6749 section 2.3.1), a short cache keyed by the token's SHA-256 and single-flight per token.
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
-import { BoundedCache } from './bounded-cache.js'
+import { BoundedMap as BoundedCache } from '../lib/bounded-map.js'
 import { sha256Base64url } from './dpop-proof.js'
 import type { ResolvedIntrospection } from './resolve-options.js'
 
