@@ -1,32 +1,23 @@
 import { randomUUID } from 'node:crypto'
 import { inspect } from 'node:util'
-import type { ResolvedOptions, ResourceClientOptions } from '../config/options.js'
-import { resolveOptions, resolveResources } from '../config/validate.js'
-import { DPoPKeys } from '../dpop/dpop-keys.js'
-import { ResourceTokensConfigError, ResourceTokensError } from '../errors/resource-tokens-error.js'
+import type { ResolvedOptions } from '../config/options.js'
+import { ResourceTokensError } from '../errors/resource-tokens-error.js'
 import { ResourceMetadataCheck } from '../fetch/resource-metadata.js'
 import { resourceFetch, type ResourceFetchContext } from '../fetch/resource-fetch.js'
 import type { CachedToken, GrantRecord } from '../grants/grant-record.js'
-import { GrantLock } from '../grants/grant-lock.js'
-import { GrantRepository } from '../grants/grant-repository.js'
-import { GrantWriter } from '../grants/grant-writer.js'
-import { StoreKeys } from '../grants/store-keys.js'
-import { LoginFlow, type FinishLoginResult, type StartLoginOptions, type StartLoginResult } from '../login/login-flow.js'
-import { TypedEmitter, type ResourceClientEventName, type ResourceClientEvents } from '../observability/events.js'
+import type { GrantRepository } from '../grants/grant-repository.js'
+import type { GrantWriter } from '../grants/grant-writer.js'
+import type { StoreKeys } from '../grants/store-keys.js'
+import type { FinishLoginResult, LoginFlow, StartLoginOptions, StartLoginResult } from '../login/login-flow.js'
+import type { ResourceClientEventName, ResourceClientEvents, TypedEmitter } from '../observability/events.js'
 import { safeCause } from '../protocol/classify-error.js'
-import { ProviderClient, TOKEN_EXCHANGE } from '../protocol/provider-client.js'
+import type { ProviderClient } from '../protocol/provider-client.js'
 import { verifyImportedIdToken } from '../login/import-grant.js'
-import { ResourceMatcher } from '../resources/matcher.js'
+import type { ResourceMatcher } from '../resources/matcher.js'
 import type { RegisteredResource } from '../resources/resource.js'
-import { MemoryStore } from '../stores/memory-store.js'
 import type { TokenStore } from '../stores/token-store.js'
-import { ServiceTokens } from '../tokens/service-tokens.js'
-import { downscopingFor } from '../tokens/downscoping/index.js'
-import { GrantDPoP } from '../tokens/grant-dpop.js'
-import { GrantRefresher } from '../tokens/grant-refresher.js'
-import { ScopeCheck } from '../tokens/scope-check.js'
-import { TokenManager } from '../tokens/token-manager.js'
-import { prepareStore } from './prepare-store.js'
+import type { ServiceTokens } from '../tokens/service-tokens.js'
+import type { TokenManager } from '../tokens/token-manager.js'
 
 /** A grant obtained elsewhere (e.g. by Passport), handed to {@link ResourceClient.importGrant}. */
 export interface ImportedGrant {
@@ -342,70 +333,5 @@ function toInfo(token: CachedToken, resource: RegisteredResource): AccessTokenIn
   return { value: token.value, type: token.type, scope: token.scope, expiresAt: token.expiresAt, resource: resource.name }
 }
 
-/**
- * Creates a client: validates the options, reads the provider's discovery document, and prepares the store.
- *
- * @throws `ResourceTokensConfigError` (`invalid_config`) for bad options, naming the option;
- * `ResourceTokensError` `discovery_failed` when discovery fails or its `issuer` differs from `issuer`.
- * @example
- * ```ts
- * const client = await createResourceClient({
- *   issuer: 'https://as.example.com',
- *   clientId: 'app', clientSecret: process.env.CLIENT_SECRET,
- *   redirectUri: 'https://app.example.com/callback',
- *   resources: [{ url: 'https://contacts.example.com/api', scope: 'contacts:read' }],
- * })
- * ```
- */
-export async function createResourceClient(options: ResourceClientOptions): Promise<ResourceClient> {
-  const resolved = resolveOptions(options)
-  const resources = resolveResources(options.resources, resolved.resourceIndicators)
-  const userStore = options.store
-  const store = prepareStore(userStore ?? new MemoryStore({ now: resolved.now }), resolved.encryptionSecrets)
-  const provider = await ProviderClient.discover(resolved)
-  if (resolved.downscoping === 'none') {
-    resolved.logger.warn?.('downscoping is "none": every resource receives the same full-scope token, so a compromised resource can replay it on the others')
-  }
-  if (resolved.downscoping === 'token-exchange' && provider.supportsGrant(TOKEN_EXCHANGE) === false) {
-    throw new ResourceTokensConfigError('"downscoping" is "token-exchange" but the provider does not offer the token-exchange grant (RFC 8693)')
-  }
-  const events = new TypedEmitter()
-  const { now, logger } = resolved
-  const grants = new GrantRepository(store, { cacheSize: resolved.cacheSize, grantTtlSeconds: resolved.grantTtlSeconds, now })
-  const keys = new StoreKeys(resolved.keyNamespace)
-  const writer = new GrantWriter({ grants, revoker: provider, events, logger, now })
-  const dpopKeys = new DPoPKeys(provider)
-  const dpop = new GrantDPoP({ keys: dpopKeys, writer })
-  const tokenTimes = { now, skewMs: resolved.skewMs, defaultTokenLifetimeMs: resolved.defaultTokenLifetimeMs }
-  const scopes = new ScopeCheck({ events, logger, strictScopes: resolved.strictScopes })
-  const refresher = new GrantRefresher({ provider, grants, writer, dpop, scopes, events, options: { ...tokenTimes, logger } })
-  const tokens = new TokenManager({
-    grants,
-    lock: new GrantLock(store, { ttlMs: resolved.lockTtlMs, timeoutMs: resolved.lockTimeoutMs }),
-    keys,
-    downscoping: downscopingFor(resolved.downscoping, { provider, grants, refresher, writer, dpop, scopes, events, options: tokenTimes }),
-    dpop,
-    events,
-    logger,
-    now,
-  })
-  const service = new ServiceTokens(provider, dpopKeys, events, tokenTimes)
-  const login = new LoginFlow({ provider, store, keys, writer, resources, options: resolved })
-  return new ResourceClient({
-    provider,
-    grants,
-    keys,
-    writer,
-    tokens,
-    service,
-    login,
-    matcher: new ResourceMatcher(resources),
-    resources,
-    events,
-    ownedStore: userStore === undefined ? store : undefined,
-    options: resolved,
-  })
-}
-
 /** The part of the options the client object itself reads. */
-type ClientFacingOptions = Pick<ResolvedOptions, 'issuer' | 'clientId' | 'redirectUri' | 'postLogoutRedirectUri' | 'fetch' | 'now' | 'logger' | 'timeoutSeconds'>
+export type ClientFacingOptions = Pick<ResolvedOptions, 'issuer' | 'clientId' | 'redirectUri' | 'postLogoutRedirectUri' | 'fetch' | 'now' | 'logger' | 'timeoutSeconds'>
