@@ -1,3 +1,4 @@
+import { BoundedMap } from '../lib/bounded-map.js'
 import { sha256 } from '../lib/hash.js'
 
 /**
@@ -16,10 +17,14 @@ export interface GrantKeys {
 /**
  * The one owner of store key derivation for a client. `namespace` separates clients that share a store
  * (issuer and client id): a grant of one provider is never found, used or revoked by a client of another.
- * Not memoised: one SHA-256 of a short string costs less than a map that would hold raw session keys.
+ * Derived keys are memoised per client in a small bounded map: the hot path asks for the same few keys again
+ * and again, and a SHA-256 with its strings per request measured about 1 µs (docs/BENCHMARKS.md).
  */
+const MEMO_SIZE = 1000
+
 export class StoreKeys {
   readonly #namespace: string
+  readonly #memo = new BoundedMap<GrantKeys>(MEMO_SIZE)
 
   constructor(namespace: string) {
     this.#namespace = namespace
@@ -27,12 +32,16 @@ export class StoreKeys {
 
   /** The store keys of the grant the app calls `key`. */
   of(key: string): GrantKeys {
+    const known = this.#memo.get(key, 0)
+    if (known !== undefined) return known
     const digest = sha256(this.#namespace, key)
-    return {
+    const keys: GrantKeys = {
       ref: digest.slice(0, 12),
       grant: `grant:${digest}`,
       lock: `lock:grant:${digest}`,
       transaction: (state) => `tx:${digest}:${sha256(state)}`,
     }
+    this.#memo.set(key, keys, Infinity, 0)
+    return keys
   }
 }
