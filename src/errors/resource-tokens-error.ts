@@ -79,9 +79,9 @@ export interface ResourceTokensErrorDetails {
  * }
  * ```
  */
-export class ResourceTokensError extends Error {
+export class ResourceTokensError<C extends string = ResourceTokensErrorCode> extends Error {
   override readonly name: string = 'ResourceTokensError'
-  readonly code: ResourceTokensErrorCode
+  readonly code: C
   /** OAuth 2.0 `error` value, when the failure came with one. */
   readonly error: string | undefined
   /** Scope involved in the failure (e.g. what a resource asked for with `insufficient_scope`). */
@@ -89,7 +89,7 @@ export class ResourceTokensError extends Error {
   /** HTTP status involved in the failure, when there was one. */
   readonly status: number | undefined
 
-  constructor(code: ResourceTokensErrorCode, message: string, details: ResourceTokensErrorDetails = {}) {
+  constructor(code: C, message: string, details: ResourceTokensErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause })
     this.code = code
     this.error = details.error

@@ -222,10 +222,7 @@ export function createVerifierInternals(options: VerifyAccessTokenOptions): Veri
   }
 
   const verify: AccessTokenVerifier = async (request) => {
-    if (typeof request !== 'object' || request === null) throw new TypeError('request must be an object')
-    if (typeof request.method !== 'string' || request.method.length === 0) throw new TypeError('"request.method" must be a non-empty string')
-    if (typeof request.url !== 'string') throw new TypeError('"request.url" must be a string')
-    if (typeof request.headers !== 'object' || request.headers === null) throw new TypeError('"request.headers" must be an object')
+    checkRequest(request)
 
     const presented = readAuthorization(request.headers, config.challenge)
     const scheme: GuardScheme = presented.scheme === 'dpop' ? 'DPoP' : 'Bearer'
@@ -248,7 +245,7 @@ export function createVerifierInternals(options: VerifyAccessTokenOptions): Veri
       if (proofs === undefined) throw reject('invalid_token', 'dpop-bound access tokens are not accepted', scheme)
       if (scheme === 'Bearer') throw reject('invalid_token', 'dpop-bound access token presented as bearer', 'Bearer')
       const htu = normalizeHtu(request.url)
-      if (htu === undefined) throw new TypeError('"request.url" must be an absolute http(s) URL')
+      if (htu === undefined) throw badRequest('"request.url" must be an absolute http(s) URL')
       await proofs.verify(headerValues(request.headers, 'dpop'), { method: request.method.toUpperCase(), htu, token, jkt }, config.now())
     } else if (scheme === 'DPoP') {
       throw reject('invalid_token', 'access token is not dpop-bound', 'DPoP')
@@ -268,6 +265,18 @@ export function createVerifierInternals(options: VerifyAccessTokenOptions): Veri
   }
 
   return { verify, currentDpopNonce: () => proofs?.currentNonce(config.now()) }
+}
+
+/** A caller's mistake, not the client's: `invalid_argument`, never a {@link GuardError}. */
+function badRequest(message: string): ResourceTokensError {
+  return new ResourceTokensError('invalid_argument', message)
+}
+
+function checkRequest(request: AccessTokenRequest): void {
+  if (typeof request !== 'object' || request === null) throw badRequest('request must be an object')
+  if (typeof request.method !== 'string' || request.method.length === 0) throw badRequest('"request.method" must be a non-empty string')
+  if (typeof request.url !== 'string') throw badRequest('"request.url" must be a string')
+  if (typeof request.headers !== 'object' || request.headers === null) throw badRequest('"request.headers" must be an object')
 }
 
 async function verifyWithAnyKey(
@@ -340,7 +349,8 @@ function describeJwtFailure(err: unknown): string {
  * @throws {GuardError} (rejection) when the request is refused; answer with `err.challenge()`
  * @throws {ResourceTokensError} (rejection) `discovery_failed` when the issuer's discovery document or JWKS
  *   cannot be fetched, `introspection_failed` when introspection fails: the
- *   request could not be judged, answer 503
+ *   request could not be judged, answer 503; `invalid_argument` when `request` itself is malformed (a bug
+ *   in the caller, answer 500)
  * @see RFC 6750 section 2.1 and 3, RFC 9068 section 4, RFC 7662 section 2, RFC 9449 sections 4.3 and 7
  * @example
  * ```ts
