@@ -118,7 +118,7 @@ export interface VerifierInternals {
 export function createVerifierInternals(options: VerifyAccessTokenOptions): VerifierInternals {
   const config = resolveOptions(options)
   const resolveEndpoints = createEndpointResolver(config.issuer, config.fetch)
-  const introspector = config.introspection === undefined ? undefined : new Introspector(config.introspection, config.fetch)
+  const introspector = config.introspection === undefined ? undefined : new Introspector(config.introspection, config.issuer, config.fetch)
   const proofs = config.dpop === undefined ? undefined : new DpopProofVerifier(config.dpop, config.challenge)
   let jwks: Promise<JwksFunction> | undefined
 
