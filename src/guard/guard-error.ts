@@ -182,3 +182,16 @@ export class GuardError extends ResourceTokensError<GuardErrorCode> {
     return body
   }
 }
+
+/** @internal Builds the refusal of a token (not of its proof or the request's syntax) for one verifier. */
+export type TokenRefusal = (
+  error: 'invalid_token' | 'insufficient_scope',
+  description: string,
+  scheme: GuardScheme,
+  extra?: { scope?: string; cause?: unknown },
+) => GuardError
+
+/** @internal A {@link TokenRefusal} that advertises `challenge`. */
+export function tokenRefusal(challenge: GuardChallengeContext): TokenRefusal {
+  return (error, description, scheme, extra = {}) => new GuardError(error, description, { ...extra, scheme, challenge })
+}
