@@ -1,4 +1,4 @@
-// OAuth 2.0 Protected Resource Metadata (RFC 9728). Only types come from express.
+// OAuth 2.0 Protected Resource Metadata (RFC 9728): the document and its well-known URL.
 
 import { ResourceTokensConfigError } from '../errors/resource-tokens-error.js'
 import { isSecureOrLoopback } from '../resources/loopback.js'
