@@ -4,7 +4,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 
 import { EmbeddedJWK, calculateJwkThumbprint, errors, jwtVerify, type JWK, type JWTPayload } from 'jose'
 
-import { BoundedMap as BoundedCache } from '../lib/bounded-map.js'
+import { BoundedMap } from '../lib/bounded-map.js'
 import { GuardError, type GuardChallengeContext } from './guard-error.js'
 import type { ResolvedDpop } from './resolve-options.js'
 
@@ -79,7 +79,7 @@ export class DpopProofVerifier {
   readonly #config: ResolvedDpop
   readonly #context: GuardChallengeContext
   readonly #nonces: DpopNonces | undefined
-  readonly #seen = new BoundedCache<true>(REPLAY_CACHE_SIZE)
+  readonly #seen = new BoundedMap<true>(REPLAY_CACHE_SIZE)
 
   constructor(config: ResolvedDpop, context: GuardChallengeContext) {
     this.#config = config

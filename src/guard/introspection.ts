@@ -7,7 +7,7 @@ import { Buffer } from 'node:buffer'
 import * as oauth from 'oauth4webapi'
 
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
-import { BoundedMap as BoundedCache } from '../lib/bounded-map.js'
+import { BoundedMap } from '../lib/bounded-map.js'
 import { sha256Base64url } from './dpop-proof.js'
 import { failureError, failureStatus, issuerHttpOptions, processResponse } from './issuer-http.js'
 import type { ResolvedIntrospection } from './resolve-options.js'
@@ -36,7 +36,7 @@ export class Introspector {
   readonly #issuer: string
   readonly #fetch: typeof fetch
   readonly #auth: oauth.ClientAuth
-  readonly #cache = new BoundedCache<IntrospectionResponse>(CACHE_SIZE)
+  readonly #cache = new BoundedMap<IntrospectionResponse>(CACHE_SIZE)
   readonly #pending = new Map<string, Promise<IntrospectionResponse>>()
 
   constructor(config: ResolvedIntrospection, issuer: string, fetchImpl: typeof fetch) {

@@ -3,6 +3,7 @@ import { ResourceTokensConfigError } from '../errors/resource-tokens-error.js'
 import { isSecureOrLoopback } from '../resources/loopback.js'
 import type { GuardChallengeContext } from './guard-error.js'
 import type { VerifyAccessTokenOptions } from './verify-access-token.js'
+import { isScopeToken } from '../lib/scope-token.js'
 
 /** Signature algorithms a verifier may be configured with: asymmetric only, never `none` or HMAC. */
 export const ASYMMETRIC_ALGORITHMS: ReadonlySet<string> = new Set([
@@ -45,9 +46,6 @@ export interface ResolvedOptions {
   fetch: typeof fetch
   now: () => number
 }
-
-// RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
 
 function fail(message: string): never {
   throw new ResourceTokensConfigError(message)
@@ -101,7 +99,7 @@ function scopeList(value: unknown): string[] {
   if (value === undefined) return []
   if (!Array.isArray(value)) fail('"scopes" must be an array of strings')
   return value.map((scope: unknown, index) => {
-    if (typeof scope !== 'string' || !SCOPE_TOKEN.test(scope)) fail(`"scopes[${index}]" must be a scope token`)
+    if (typeof scope !== 'string' || !isScopeToken(scope)) fail(`"scopes[${index}]" must be a scope token`)
     return scope
   })
 }
