@@ -42,7 +42,7 @@ export function rewriteResponse(res: ServerResponse, rewrite: (status: number, b
   res.end = ((chunk?: unknown, ...rest: unknown[]) => {
     const streamed = typeof rest[0] === 'function' || (chunk !== undefined && typeof chunk !== 'string' && !Buffer.isBuffer(chunk))
     if (res.headersSent || streamed) return end(chunk, ...rest)
-    const text = chunk === undefined ? '' : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : (chunk as string)
+    const text = chunk === undefined ? '' : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : (chunk)
     const next = rewrite(res.statusCode, text)
     if (next === undefined) return end(chunk)
     res.statusCode = next.status
