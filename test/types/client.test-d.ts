@@ -5,8 +5,8 @@
 import { expectTypeOf } from 'expect-type'
 import {
   createResourceClient,
-  MemoryStore,
-  ResourceClient,
+  type MemoryStore,
+  type ResourceClient,
   type AccessTokenInfo,
   type FinishLoginResult,
   type LogoutResult,
@@ -82,4 +82,4 @@ client.on('no_such_event', () => undefined)
 
 // Only the deliberate subpaths resolve: internals stay internal.
 // @ts-expect-error dist/ is not exported
-export type Deep = typeof import('resource-tokens/dist/client/resource-client.js')
+export type * as Deep from 'resource-tokens/dist/client/resource-client.js'

@@ -1,6 +1,6 @@
 // Type-level tests of the error contract: one class to catch, a closed union of stable codes to branch on.
 import { expectTypeOf } from 'expect-type'
-import { GuardError, ResourceTokensConfigError, ResourceTokensError, type GuardErrorCode, type ResourceTokensErrorCode } from 'resource-tokens'
+import type { GuardError, GuardErrorCode, ResourceTokensConfigError, ResourceTokensError, ResourceTokensErrorCode } from 'resource-tokens'
 
 // The complete list of codes. Adding one is a minor change, removing or renaming one a breaking change:
 // either way, update CHANGELOG.md and the TSDoc of ResourceTokensErrorCode with this list.
