@@ -1,0 +1,53 @@
+// Lint config (flat). typescript-eslint with type information, because the bugs that matter in this
+// library are async ones (a promise nobody awaits, a promise where a boolean is tested) and only the
+// type-aware rules see those. Style is left to the authors: no formatting rules.
+import js from '@eslint/js'
+import tseslint from 'typescript-eslint'
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'docs/**', 'node_modules/**', 'bench/results/**', 'test-artifacts/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    rules: {
+      // Correctness rules that need types: the async mistakes a reviewer misses.
+      // node:test's test()/describe() return promises the runner itself awaits.
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] }] },
+      ],
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/only-throw-error': 'error',
+      '@typescript-eslint/no-unnecessary-type-assertion': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      // `_`-prefixed parameters and variables are deliberately unused (callback signatures).
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      // `== null` (null or undefined) is the one idiomatic loose comparison.
+      // A `let` bound late (once a server listens) and read by closures declared before is not a const.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
+    },
+  },
+  {
+    // TEMPORARY (issue 11): findings in src/ left for the coordinator, who merges the src refactor; this
+    // block goes once they are fixed. Each is a cast that changes nothing, or (options.ts) a deliberate
+    // control-character class that wants a comment or \p{Cc}.
+    files: ['src/doctor/capabilities.ts', 'src/doctor/run-doctor.ts', 'src/dpop/dpop-keys.ts', 'src/guard/verify-access-token.ts'],
+    rules: { '@typescript-eslint/no-unnecessary-type-assertion': 'off' },
+  },
+  {
+    files: ['src/adapters/express/options.ts'],
+    rules: { 'no-control-regex': 'off' },
+  },
+  {
+    // Plain JS config files have no type information.
+    files: ['**/*.js', '**/*.mjs'],
+    extends: [tseslint.configs.disableTypeChecked],
+  },
+)
