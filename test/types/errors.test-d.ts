@@ -21,7 +21,6 @@ type DocumentedCodes =
   | 'store_unavailable'
   | 'lock_timeout'
   | 'decryption_failed'
-  | 'revocation_failed'
   | 'invalid_argument'
   | 'introspection_failed'
   | 'refresh_token_narrowed'
@@ -43,3 +42,5 @@ if (err.code === 'login-required') throw err
 // The guard's codes are the RFC 6750 / RFC 9449 `error` values it answers with.
 expectTypeOf<GuardErrorCode>().toEqualTypeOf<'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof' | 'use_dpop_nonce'>()
 expectTypeOf<GuardError>().toExtend<Error>()
+// One error base: whatever the library throws, `instanceof ResourceTokensError` catches it.
+expectTypeOf<GuardError>().toExtend<ResourceTokensError<GuardErrorCode>>()
