@@ -128,7 +128,7 @@ function assertInvariants(name: string, run: RunResult): void {
   assert.equal(run.requestsWithoutToken, 0, `${name}: no request was sent without a token`)
   assert.equal(world.op.reusedRefreshTokens(), 0, `${name}: the provider never saw a refresh token twice`)
   assert.ok(run.outcomes['ok'] !== undefined && run.outcomes['ok'] > 0, `${name}: fetches went through`)
-  assert.ok(world.op.tokenRequests.every((r) => r.status === 200 || !r.reusedRefreshToken))
+  assert.ok(world.op.tokenRequests.length > 0, `${name}: tokens were renewed during the run`)
 }
 
 describe('Redis Cluster: 3 masters + 3 replicas, CLUSTER FAILOVER of every master during load', () => {
