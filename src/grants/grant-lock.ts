@@ -111,7 +111,7 @@ export class GrantLock {
 
   /** Releases the store lock without holding anyone; the local queue moves on once it settled (bounded by the store's timeout). */
   #release(name: string, owner: string, queue: Queue, done: () => void): void {
-    this.#store.unlock(name, owner).then(
+    attempt(() => this.#store.unlock(name, owner)).then(
       () => done(),
       (err: unknown) => {
         // A failed release only delays others until the lock expires; those queued here would meet the same store.
@@ -140,7 +140,7 @@ export class GrantLock {
         if (inFlight) return
         inFlight = true
         const askedAt = performance.now()
-        this.#store.tryLock(name, owner, this.#ttlMs).then(
+        attempt(() => this.#store.tryLock(name, owner, this.#ttlMs)).then(
           (won) => {
             inFlight = false
             if (won) confirmedAt = Math.max(confirmedAt, askedAt)
@@ -172,7 +172,7 @@ export class GrantLock {
         // The attempt may still be applied later (a frozen Redis runs queued commands when it wakes): release
         // right behind it, so no lock of ours outlives a failed attempt. Not awaited: it would wait out the
         // same unreachable store, and the caller has its answer already.
-        this.#store.unlock(name, owner).catch(() => undefined)
+        attempt(() => this.#store.unlock(name, owner)).catch(() => undefined)
         throw err
       }
       if (won) return askedAt
@@ -184,4 +184,9 @@ export class GrantLock {
       wait = Math.min(wait * 2, 100)
     }
   }
+}
+
+/** Calls a store method; a synchronous throw (a store that is not async all the way) becomes a rejection. */
+function attempt<T>(call: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve) => resolve(call()))
 }
