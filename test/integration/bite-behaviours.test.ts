@@ -103,12 +103,12 @@ describe('behaviours 2 and 3: redirects that come back, and a 401 on a streamed 
       })
       try {
         const res = await client.fetch(KEY, `${world.contactsUrl}/start`, status === 307 ? { method: 'POST', body: 'payload' } : {})
-        // The resource refuses the token-less request; that 401 is what the caller sees.
-        assert.equal(res.status, 401)
         assert.deepEqual(world.contacts.requests.map((r) => r.url), ['/api/start', '/api/admin/delete-everything'])
         assert.equal(audienceOf(world.contacts.requests[0]!), world.contactsUrl, 'control: the first hop carried the contacts token')
         assert.equal(authorizationOf(foreign.requests[0]), undefined, 'the foreign origin got no token')
-        assert.equal(authorizationOf(world.contacts.requests[1]), undefined, 'the hop back to the resource, chosen by the foreign server, got no token')
+        assert.ok(authorizationOf(world.contacts.requests[1]) === undefined, 'the hop back to the resource, chosen by the foreign server, got a token')
+        // The resource refuses the token-less request; that 401 is what the caller sees.
+        assert.equal(res.status, 401)
       } finally {
         world.contacts.respond()
         foreign.respond()
