@@ -124,7 +124,7 @@ describe('RecordCipher, the sealed format', () => {
     const moved = failure(() => cipher.decrypt('other-key', good))
     assert.equal(moved.message, 'stored record did not decrypt: authentication failed')
     assert.ok(moved.cause !== undefined, 'the crypto failure is kept as the cause')
-    assert.equal(failure(() => cipher.decrypt('k', 'nope')).cause, undefined)
+    assert.ok(!('cause' in failure(() => cipher.decrypt('k', 'nope'))), 'no cause property at all when there is none')
     for (const err of [moved, failure(() => cipher.decrypt('k', 'nope'))]) assert.ok(!err.message.includes('secret-value') && !err.message.includes(ct))
   })
 
@@ -148,6 +148,8 @@ describe('EncryptedStore, compare-and-set and what it remembers', () => {
   class CountingStore extends MemoryStore {
     gets = 0
     closed = 0
+    /** Compare-and-set calls that fail as if another writer had got there first. */
+    failNext = 0
     readonly expected: Array<string | undefined> = []
     override get(key: string) {
       this.gets++
@@ -155,6 +157,10 @@ describe('EncryptedStore, compare-and-set and what it remembers', () => {
     }
     override compareAndSet(key: string, expected: string | undefined, value: string) {
       this.expected.push(expected)
+      if (this.failNext > 0) {
+        this.failNext--
+        return Promise.resolve(false)
+      }
       return super.compareAndSet(key, expected, value)
     }
     async close() {
@@ -191,6 +197,17 @@ describe('EncryptedStore, compare-and-set and what it remembers', () => {
     assert.equal(await store.compareAndSet('k', 'two', 'three'), false, 'expected value is not the stored one')
     assert.equal(inner.gets, 1, 'the remembered plaintext did not match: read once')
     assert.equal(await store.get('k'), 'one')
+  })
+
+  test('a compare-and-set that lost is not remembered: its ciphertext was never stored', async () => {
+    const inner = new CountingStore()
+    const store = new EncryptedStore(inner, cipher)
+    await store.set('k', 'one')
+    inner.failNext = 2 // the fast path and the re-read attempt both lose
+    assert.equal(await store.compareAndSet('k', 'one', 'two'), false)
+    inner.expected.length = 0
+    assert.equal(await store.compareAndSet('k', 'two', 'three'), false)
+    assert.deepEqual(inner.expected, [], '"two" was never stored, so nothing may be attempted on its behalf')
   })
 
   test('maxRemembered bounds the memory: 0 and negative remember nothing; 1 keeps only the latest key', async () => {
