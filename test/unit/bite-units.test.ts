@@ -64,7 +64,7 @@ describe('loopback hosts and URL matching', () => {
   })
 
   test('match() takes strings and URL objects only: an object that merely prints as a resource URL gets no resource', () => {
-    const matcher = new ResourceMatcher(resolveResources([{ url: 'https://api.example.com/v1', scope: 'a' }]))
+    const matcher = new ResourceMatcher(resolveResources([{ url: 'https://api.example.com/v1', scope: 'a' }], false))
     const resource = matcher.match('https://api.example.com/v1/x')
     assert.ok(resource !== undefined, 'control: the string matches')
     assert.equal(matcher.match(new URL('https://api.example.com/v1/x')), resource)
