@@ -1,7 +1,6 @@
 // The Next.js App Router adapter: route handlers from the web handlers, and the signed-in user's tokens
 // for Server Components, Server Actions and Route Handlers (read from the request's cookie).
 import { headers } from 'next/headers.js'
-import { redirect } from 'next/navigation.js'
 import type { ResourceClient } from '../../client/resource-client.js'
 import { ResourceTokensConfigError, ResourceTokensError } from '../../errors/resource-tokens-error.js'
 import { checkReturnTo } from '../../login/return-to.js'
@@ -34,10 +33,15 @@ export interface NextResourceTokens {
    */
   session(request?: Request): Promise<RequestResourceTokens | undefined>
   /**
-   * Like {@link session}, but a signed-out visitor is redirected to login (Next's `redirect()`), coming back
-   * to `returnTo` (a relative path; default `/`) afterwards.
+   * For Route Handlers: the signed-in user's tokens, or the response to return instead (a login redirect for
+   * a browser navigation, `401 {"error":"login_required"}` for an API call, 503 when the store fails).
    */
-  requireSession(returnTo?: string): Promise<RequestResourceTokens>
+  requireLogin(request: Request): Promise<RequestResourceTokens | Response>
+  /**
+   * The absolute URL of the login route coming back to `returnTo` (a relative path; anything else becomes `/`).
+   * For a Server Component of a signed-out visitor: `redirect(auth.loginUrl('/inbox'))` (from `next/navigation`).
+   */
+  loginUrl(returnTo?: string): string
   /**
    * The signed-in user's `fetch`: attaches the token of the resource `input` belongs to.
    * @throws {ResourceTokensError} `login_required` when the request is signed out
@@ -80,8 +84,9 @@ function sharedClient(key: string, create: () => ResourceClient | Promise<Resour
  * export const auth = resourceTokens({ client: () => createResourceClient({ ... }), baseUrl: process.env.APP_URL! })
  * // app/auth/[action]/route.ts
  * export const { GET, POST } = auth.handlers
- * // app/page.tsx
- * const tokens = await auth.requireSession()
+ * // app/page.tsx (a Server Component)
+ * const tokens = await auth.session()
+ * if (tokens === undefined) redirect(auth.loginUrl('/'))
  * const people = await (await tokens.fetch('https://contacts.example.com/api/people')).json()
  * ```
  */
@@ -124,22 +129,21 @@ export function resourceTokens(options: NextResourceTokensOptions): NextResource
     return (await handlers()).session(new Request(`${config.origin}/`, { headers: { cookie } }))
   }
 
-  async function requireSession(returnTo = '/'): Promise<RequestResourceTokens> {
-    const tokens = await session()
-    if (tokens !== undefined) return tokens
+  function loginUrl(returnTo = '/'): string {
     let target = '/'
     try {
       target = checkReturnTo(returnTo)
     } catch {
       // A bad returnTo falls back to the home page, as at the login route.
     }
-    redirect(`${config.origin}${config.prefix}${paths.login}${target === '/' ? '' : `?returnTo=${encodeURIComponent(target)}`}`)
+    return `${config.origin}${config.prefix}${paths.login}${target === '/' ? '' : `?returnTo=${encodeURIComponent(target)}`}`
   }
 
   return Object.freeze({
     handlers: Object.freeze({ GET: route, POST: route }),
     session,
-    requireSession,
+    requireLogin: async (request: Request) => (await handlers()).requireLogin(request),
+    loginUrl,
     async fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
       const tokens = await session()
       if (tokens === undefined) throw new ResourceTokensError('login_required', 'the request is not signed in')
