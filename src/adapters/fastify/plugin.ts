@@ -106,11 +106,13 @@ async function resourceTokensFastify(fastify: FastifyInstance, options: FastifyR
 
   // The routes live in an encapsulated child: its form parser does not leak into the app.
   await fastify.register(async (routes) => {
-    if (!routes.hasContentTypeParser(FORM)) {
-      routes.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: 8 * 1024 }, (_request, body, done) => {
-        done(null, new URLSearchParams(body as string))
-      })
-    }
+    // Our own parser with our own limits, whatever the app registered for forms (only in this context).
+    if (routes.hasContentTypeParser(FORM)) routes.removeContentTypeParser(FORM)
+    routes.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: 8 * 1024 }, (_request, body, done) => {
+      const form = new URLSearchParams(body as string)
+      if ([...form.keys()].length > 20) done(Object.assign(new Error('too many form fields'), { statusCode: 413 }), undefined)
+      else done(null, form)
+    })
     routes.get('/login', async (request, reply) => sendWebResponse(reply, await web.login(toWeb(request))))
     routes.get('/callback', async (request, reply) => sendWebResponse(reply, await web.callback(toWeb(request))))
     routes.post('/logout', async (request, reply) => sendWebResponse(reply, await web.logout(toWeb(request), formOf(request.body) ?? new URLSearchParams())))
