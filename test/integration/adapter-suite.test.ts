@@ -1,4 +1,4 @@
-// One suite, every web adapter (Fastify, Hono, Next.js; like the store suite runs every store): each app
+// One suite, every web adapter (the bare web handlers, Fastify, Hono, Next.js; like the store suite runs every store): each app
 // from test/support/web-apps.ts against the real test provider and the two test APIs. Login, both APIs
 // with their own audience, logout with revocation checked at the provider, and the session / CSRF / open
 // redirect attacks, the same for all. Requests go through node:http so that Host, Origin and Cookie can be
@@ -111,6 +111,18 @@ describe('web adapter suite', () => {
           assert.equal(body.calendar.body.resource, 'calendar')
           assert.deepEqual([body.contacts.body.aud].flat(), [world.contactsUrl])
           assert.deepEqual([body.calendar.body.aud].flat(), [world.calendarUrl])
+        })
+
+        test('the home page (on Next.js a Server Component) shows both APIs\' answers to the signed-in user', async () => {
+          const { cookie } = await signIn()
+          const home = await send(`${appUrl}/`, { headers: { ...HTML, cookie } })
+          assert.equal(home.status, 200)
+          assert.match(home.body, /id="contacts"/)
+          assert.match(home.body, /calendar:read/)
+          assert.match(home.body, /contacts:read/)
+          assert.doesNotMatch(home.body, /eyJ[\w-]+\.[\w-]+\.[\w-]+/, 'never a raw token on the page')
+          const signedOut = await send(`${appUrl}/`, { headers: HTML })
+          assert.match(signedOut.body, /id="sign-in"/)
         })
 
         test('session cookie: a 256-bit random id, HttpOnly, SameSite=Lax, Path=/, not Secure on http; a new one at every login start', async () => {

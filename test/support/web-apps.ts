@@ -20,7 +20,7 @@ import { Hono } from 'hono'
 import { createResourceClient, ResourceTokensError, type ResourceClient } from 'resource-tokens'
 import { resourceTokensPlugin } from 'resource-tokens/fastify'
 import { resourceTokens as honoResourceTokens } from 'resource-tokens/hono'
-import type { RequestResourceTokens, WebLogoutEvent } from 'resource-tokens/web'
+import { createWebHandlers, type RequestResourceTokens, type WebLogoutEvent } from 'resource-tokens/web'
 import { closeServer, listenOnLoopback } from './http.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
@@ -54,7 +54,7 @@ export interface AppSlot {
 }
 
 export interface AdapterDriver {
-  readonly name: 'fastify' | 'hono' | 'next'
+  readonly name: 'web' | 'fastify' | 'hono' | 'next'
   /** Routes beyond /, /api/me and the adapter's own (see the file comment). */
   readonly extras: boolean
   open(): Promise<AppSlot>
@@ -108,6 +108,56 @@ async function gate(): Promise<{ url: string; use(listener: RequestListener): vo
   const server = createServer((req, res) => listener(req, res))
   const port = await listenOnLoopback(server)
   return { url: `http://127.0.0.1:${port}`, use: (l) => { listener = l }, close: () => closeServer(server) }
+}
+
+const json = (body: unknown, status = 200): Response => Response.json(body, { status, headers: { 'Cache-Control': 'no-store' } })
+
+/** No framework at all: the web handlers behind a bare fetch handler, served by @hono/node-server's listener. */
+export const webDriver: AdapterDriver = {
+  name: 'web',
+  extras: true,
+  async open() {
+    const door = await gate()
+    return {
+      url: door.url,
+      async start(config) {
+        const client = await clientFor(door.url, config)
+        const web = createWebHandlers(client, { baseUrl: door.url, ...(config.onLogout ? { onLogout: config.onLogout } : {}) })
+        const routes: Record<string, (request: Request) => Promise<Response>> = {
+          'GET /': async (request) => new Response(await page(await web.session(request), config), { headers: { 'content-type': 'text/html; charset=utf-8' } }),
+          'GET /api/me': async (request) => {
+            const tokens = await web.requireLogin(request)
+            return tokens instanceof Response ? tokens : json(await me(tokens, config))
+          },
+          'GET /api/maybe': async (request) => {
+            const tokens = await web.session(request)
+            return json({ signedIn: tokens !== undefined, inspected: JSON.stringify(tokens ?? null) })
+          },
+          'POST /api/transfer': async (request) => {
+            const refused = await web.verifyCsrf(request)
+            if (refused !== undefined) return refused
+            const tokens = await web.requireLogin(request)
+            return tokens instanceof Response ? tokens : json({ ok: true })
+          },
+          'GET /api/gone': async (request) => {
+            const tokens = await web.requireLogin(request)
+            if (tokens instanceof Response) return tokens
+            throw new ResourceTokensError('login_required', 'the grant is gone')
+          },
+        }
+        const handler = async (request: Request): Promise<Response> => {
+          try {
+            const route = routes[`${request.method} ${new URL(request.url).pathname}`]
+            return (await web.handle(request)) ?? (route === undefined ? json({ error: 'not_found' }, 404) : await route(request))
+          } catch (err) {
+            return web.errorResponse(request, err)
+          }
+        }
+        door.use(getRequestListener(handler))
+        return { url: door.url, client, close: async () => { await door.close(); await client.close() } }
+      },
+    }
+  },
 }
 
 export const fastifyDriver: AdapterDriver = {
@@ -284,7 +334,7 @@ export const nextDriver: AdapterDriver = {
 
 /** Every adapter the suite runs against; `ADAPTERS=hono,next` narrows it while iterating. */
 export function adapterDrivers(): AdapterDriver[] {
-  const all = [fastifyDriver, honoDriver, nextDriver]
+  const all = [webDriver, fastifyDriver, honoDriver, nextDriver]
   const only = process.env['ADAPTERS']?.split(',').map((s) => s.trim()).filter(Boolean)
   return only === undefined || only.length === 0 ? all : all.filter((d) => only.includes(d.name))
 }
