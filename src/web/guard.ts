@@ -20,6 +20,9 @@ export interface RequestGuardOptions extends VerifyAccessTokenOptions {
   trustHost?: boolean
 }
 
+/** Failures to reach the issuer: the request could not be judged, so 503 rather than 500 (as in Express). */
+const ISSUER_UNAVAILABLE: ReadonlySet<string> = new Set(['discovery_failed', 'introspection_failed'])
+
 /** What a {@link RequestGuard} decided. */
 export type GuardOutcome =
   /** The token passed. Copy `headers` (a fresh `DPoP-Nonce` when nonces are on) onto the eventual response. */
@@ -89,7 +92,7 @@ function refusal(err: unknown): Response {
     for (const [name, value] of Object.entries(challenge)) headers.set(name, value)
     return new Response(JSON.stringify({ error: err.error, error_description: err.description }), { status, headers })
   }
-  const transient = err instanceof ResourceTokensError && err.code !== 'invalid_config'
+  const transient = err instanceof ResourceTokensError && ISSUER_UNAVAILABLE.has(err.code)
   const body = { error: transient ? 'temporarily_unavailable' : 'server_error', error_description: 'the access token could not be checked' }
   return new Response(JSON.stringify(body), { status: transient ? 503 : 500, headers })
 }
