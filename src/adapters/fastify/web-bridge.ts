@@ -1,17 +1,13 @@
 // Fastify request -> Web Request (headers, method, path; no body) and Web Response -> Fastify reply.
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { webRequestFrom } from '../../web/node-request.js'
 
 /**
  * A bodyless Web `Request` with the method, path, query and headers of `request`. The origin is the app's
  * configured one: the web handlers use only the path and query of the URL, never the `Host` header.
  */
 export function toWebRequest(request: FastifyRequest, origin: string): Request {
-  const headers = new Headers()
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value === undefined) continue
-    for (const item of Array.isArray(value) ? value : [String(value)]) headers.append(name, item)
-  }
-  return new Request(`${origin}${requestPath(request.url)}`, { method: request.method, headers })
+  return webRequestFrom(request.method, request.url, request.headers, origin)
 }
 
 /** Sends a Web `Response` through the reply (status, headers, every `Set-Cookie`, body). */
@@ -24,15 +20,4 @@ export async function sendWebResponse(reply: FastifyReply, response: Response): 
   if (cookies.length > 0) reply.header('set-cookie', cookies)
   const body = response.body === null ? '' : Buffer.from(await response.arrayBuffer())
   return reply.send(body)
-}
-
-/** Path and query of the request target; absolute-form targets (RFC 9112 section 3.2.2) lose their authority. */
-function requestPath(target: string): string {
-  if (target.startsWith('/')) return target
-  try {
-    const url = new URL(target)
-    return `${url.pathname}${url.search}`
-  } catch {
-    return '/'
-  }
 }
