@@ -1,4 +1,4 @@
-// One suite, every web adapter (the bare web handlers, Fastify, Hono, Next.js; like the store suite runs every store): each app
+// One suite, every web adapter (the bare web handlers, Express, Fastify, Hono, Next.js; like the store suite runs every store): each app
 // from test/support/web-apps.ts against the real test provider and the two test APIs. Login, both APIs
 // with their own audience, logout with revocation checked at the provider, and the session / CSRF / open
 // redirect attacks, the same for all. Requests go through node:http so that Host, Origin and Cookie can be

@@ -15,9 +15,11 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { getRequestListener } from '@hono/node-server'
+import express, { type NextFunction, type Request as ExpressRequest, type Response as ExpressResponse } from 'express'
 import Fastify from 'fastify'
 import { Hono } from 'hono'
 import { createResourceClient, ResourceTokensError, type ResourceClient } from 'resource-tokens'
+import { resourceTokens as expressResourceTokens } from 'resource-tokens/express'
 import { resourceTokensPlugin } from 'resource-tokens/fastify'
 import { resourceTokens as honoResourceTokens } from 'resource-tokens/hono'
 import { createWebHandlers, type RequestResourceTokens, type WebLogoutEvent } from 'resource-tokens/web'
@@ -54,7 +56,7 @@ export interface AppSlot {
 }
 
 export interface AdapterDriver {
-  readonly name: 'web' | 'fastify' | 'hono' | 'next'
+  readonly name: 'web' | 'express' | 'fastify' | 'hono' | 'next'
   /** Routes beyond /, /api/me and the adapter's own (see the file comment). */
   readonly extras: boolean
   open(): Promise<AppSlot>
@@ -154,6 +156,39 @@ export const webDriver: AdapterDriver = {
           }
         }
         door.use(getRequestListener(handler))
+        return { url: door.url, client, close: async () => { await door.close(); await client.close() } }
+      },
+    }
+  },
+}
+
+export const expressDriver: AdapterDriver = {
+  name: 'express',
+  extras: true,
+  async open() {
+    const door = await gate()
+    return {
+      url: door.url,
+      async start(config) {
+        const client = await clientFor(door.url, config)
+        const auth = expressResourceTokens(client, {
+          baseUrl: door.url,
+          ...(config.onLogout ? { onLogout: (e) => config.onLogout?.({ request: new Request(door.url), headers: new Headers(), key: e.key, claims: e.claims, result: e.result }) } : {}),
+        })
+        const app = express()
+        app.use(auth.mountPath, auth.router)
+        const wrap = (handler: (req: ExpressRequest, res: ExpressResponse) => Promise<void>) => (req: ExpressRequest, res: ExpressResponse, next: NextFunction) => {
+          handler(req, res).catch(next)
+        }
+        app.get('/', auth.optionalLogin, wrap(async (req, res) => { res.type('html').send(await page(req.resourceTokens, config)) }))
+        app.get('/api/me', auth.requireLogin, wrap(async (req, res) => { res.json(await me(req.resourceTokens!, config)) }))
+        app.get('/api/maybe', auth.optionalLogin, (req, res) => { res.json({ signedIn: req.resourceTokens !== undefined, inspected: JSON.stringify(req.resourceTokens ?? null) }) })
+        app.post('/api/transfer', auth.verifyCsrf, auth.requireLogin, (_req, res) => { res.json({ ok: true }) })
+        app.get('/api/gone', auth.requireLogin, () => {
+          throw new ResourceTokensError('login_required', 'the grant is gone')
+        })
+        app.use(auth.handleLoginRequired)
+        door.use(app)
         return { url: door.url, client, close: async () => { await door.close(); await client.close() } }
       },
     }
@@ -334,7 +369,7 @@ export const nextDriver: AdapterDriver = {
 
 /** Every adapter the suite runs against; `ADAPTERS=hono,next` narrows it while iterating. */
 export function adapterDrivers(): AdapterDriver[] {
-  const all = [webDriver, fastifyDriver, honoDriver, nextDriver]
+  const all = [webDriver, expressDriver, fastifyDriver, honoDriver, nextDriver]
   const only = process.env['ADAPTERS']?.split(',').map((s) => s.trim()).filter(Boolean)
   return only === undefined || only.length === 0 ? all : all.filter((d) => only.includes(d.name))
 }
