@@ -1,6 +1,6 @@
 // One real-Chromium login per web framework (the bare web handlers, Express, Fastify, Hono, and Next.js on
-// the built example): sign in at
-// the demo's provider, see both demo APIs (the calendar one DPoP-bound), sign out.
+// the built example): sign in at the demo's provider, see both demo APIs (the calendar one DPoP-bound),
+// sign out.
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { after, before, describe, test } from 'node:test'
