@@ -101,6 +101,14 @@ async function page(tokens: RequestResourceTokens | undefined, config: AppConfig
 <form method="post" action="/auth/logout"><input type="hidden" name="_csrf" value="${escapeHtml(tokens.csrfToken)}"><button id="sign-out">Sign out</button></form>`
 }
 
+/** @hono/node-server's listener for a fetch handler, its promise handled (it answers 500 itself on a throw). */
+function nodeListener(handler: (request: Request) => Response | Promise<Response>): RequestListener {
+  const listener = getRequestListener(handler)
+  return (req, res) => {
+    void Promise.resolve(listener(req, res)).catch(() => res.destroy())
+  }
+}
+
 /** A loopback server answering 503 until the app is plugged in. */
 async function gate(): Promise<{ url: string; use(listener: RequestListener): void; close(): Promise<void> }> {
   let listener: RequestListener = (_req, res) => {
@@ -155,7 +163,7 @@ export const webDriver: AdapterDriver = {
             return web.errorResponse(request, err)
           }
         }
-        door.use(getRequestListener(handler))
+        door.use(nodeListener(handler))
         return { url: door.url, client, close: async () => { await door.close(); await client.close() } }
       },
     }
@@ -248,7 +256,7 @@ export const honoDriver: AdapterDriver = {
         })
         app.onError((err, c) => auth.errorResponse(err, c.req.raw))
         // Hono on Node.js: @hono/node-server's request listener.
-        door.use(getRequestListener(app.fetch))
+        door.use(nodeListener(app.fetch))
         return { url: door.url, client, close: async () => { await door.close(); await client.close() } }
       },
     }

@@ -69,7 +69,7 @@ async function resourceTokensFastify(fastify: FastifyInstance, options: FastifyR
   const { client, ...rest } = options
   // Registered with fastify-plugin, a `prefix` would be ignored: say so instead of mounting elsewhere.
   if ('prefix' in rest) throw new ResourceTokensConfigError('"prefix" is not used by this plugin: set "mountPath" instead')
-  const config = resolveWebOptions(rest as WebHandlerOptions)
+  const config = resolveWebOptions(rest)
   const web = buildHandlers(client, config)
   const toWeb = (request: FastifyRequest): Request => toWebRequest(request, config.origin)
 
