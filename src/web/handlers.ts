@@ -66,7 +66,7 @@ const FORM_PARAMETER_LIMIT = 20
  * Secure on https, nothing but the id in it) and the per-request accessor of the signed-in user's tokens.
  * The session id is the grant key. The client's `redirectUri` must be `baseUrl + mountPath + '/callback'`.
  *
- * @param client - from {@link createResourceClient}
+ * @param client - from `createResourceClient()`
  * @param options - `baseUrl` is required; see {@link WebHandlerOptions}
  * @throws `ResourceTokensConfigError` (`invalid_config`) for bad options, naming the option
  * @see RFC 6749 section 10.12 (CSRF), RFC 6265bis section 8.8 (SameSite), OpenID Connect RP-Initiated Logout 1.0

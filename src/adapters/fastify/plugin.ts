@@ -10,7 +10,7 @@ import { sendWebResponse, toWebRequest } from './web-bridge.js'
 
 /** Options of {@link resourceTokensPlugin}: the client plus the {@link WebHandlerOptions}. */
 export interface FastifyResourceTokensOptions extends WebHandlerOptions {
-  /** From {@link createResourceClient}. Its `redirectUri` must be `baseUrl + mountPath + '/callback'`. */
+  /** From `createResourceClient()`. Its `redirectUri` must be `baseUrl + mountPath + '/callback'`. */
   client: ResourceClient
 }
 

@@ -60,7 +60,7 @@ export interface HonoResourceTokens {
  * and middleware that gives each request the signed-in user's tokens. Runs wherever Hono runs on Node.js
  * (e.g. `@hono/node-server`).
  *
- * @param client - from {@link createResourceClient}; its `redirectUri` must be `baseUrl + mountPath + '/callback'`
+ * @param client - from `createResourceClient()`; its `redirectUri` must be `baseUrl + mountPath + '/callback'`
  * @param options - `baseUrl` is required; see {@link WebHandlerOptions}
  * @throws `ResourceTokensConfigError` (`invalid_config`) for bad options, naming the option
  * @example
