@@ -136,7 +136,7 @@ describe('behaviours 2 and 3: redirects that come back, and a 401 on a streamed 
         },
       })
       // A retry would have to send the stream again, which Fetch refuses ("body disturbed or locked").
-      const res = await client.fetch(KEY, `${world.contactsUrl}/people`, { method: 'POST', body, duplex: 'half' } as RequestInit)
+      const res = await client.fetch(KEY, `${world.contactsUrl}/people`, { method: 'POST', body, duplex: 'half' })
       assert.equal(res.status, 401)
       assert.deepEqual(await res.json(), { error: 'invalid_token' })
       assert.equal(world.contacts.requests.length, 1, 'sent once, never retried')

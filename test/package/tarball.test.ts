@@ -29,6 +29,10 @@ const EXPECTED: Record<string, string[]> = {
   ],
   'resource-tokens/express': ['resourceTokens', 'requireAccessToken', 'protectedResourceMetadataHandler', 'protectedResourceMetadata', 'protectedResourceMetadataUrl'],
   'resource-tokens/redis': ['RedisStore'],
+  'resource-tokens/web': ['createWebHandlers', 'createRequestGuard'],
+  'resource-tokens/fastify': ['resourceTokensPlugin', 'requireAccessToken'],
+  'resource-tokens/hono': ['resourceTokens', 'requireAccessToken'],
+  'resource-tokens/next': ['resourceTokens'],
 }
 
 // Runs inside the temp project, so resolution goes through its node_modules and the exports map only.
@@ -65,7 +69,7 @@ describe('the packed tarball, installed into a fresh project', () => {
     await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'tarball-consumer', private: true, type: 'module' }))
     await writeFile(join(dir, 'probe.mjs'), PROBE)
     // The optional peers are what an app using the subpaths installs next to the package.
-    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', join(dir, info.filename), 'express@5', 'ioredis@5'], {
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', join(dir, info.filename), 'express@5', 'ioredis@5', 'fastify@5', 'fastify-plugin@6', 'hono@4', 'next@16', 'react@19', 'react-dom@19'], {
       cwd: dir,
     })
     const { stdout } = await run(process.execPath, ['probe.mjs'], { cwd: dir })
@@ -77,7 +81,7 @@ describe('the packed tarball, installed into a fresh project', () => {
   })
 
   test('ships the build and the docs, not the sources or the tests', () => {
-    for (const entry of ['dist/index.js', 'dist/index.d.ts', 'dist/express.js', 'dist/redis.js', 'dist/cli.js', 'README.md', 'CHANGELOG.md', 'package.json']) {
+    for (const entry of ['dist/index.js', 'dist/index.d.ts', 'dist/express.js', 'dist/redis.js', 'dist/web.js', 'dist/fastify.js', 'dist/hono.js', 'dist/next.js', 'dist/cli.js', 'README.md', 'CHANGELOG.md', 'package.json']) {
       assert.ok(files.includes(entry), `missing from the tarball: ${entry}`)
     }
     assert.deepEqual(files.filter((f) => /^(src|test|bench|demo)\//.test(f) || /\.test\.[cm]?[jt]s$/.test(f)), [])

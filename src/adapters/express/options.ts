@@ -1,8 +1,6 @@
-// Options of the Express adapter, validated once when the adapter is created.
-import { ResourceTokensConfigError } from '../../errors/resource-tokens-error.js'
+// Options of the Express adapter: those of the web handlers (validated there, once, when the adapter is
+// created), with an `onLogout` hook that gets Express's req and res.
 import type { Logger } from '../../observability/logger.js'
-import { defaultLogger } from '../../observability/logger.js'
-import { isSecureOrLoopback } from '../../resources/loopback.js'
 import type { LogoutEvent } from './logout-event.js'
 
 /**
@@ -40,84 +38,4 @@ export interface ExpressAdapterOptions {
   onLogout?: (event: LogoutEvent) => void | Promise<void>
   /** Where unexpected failures are written. Default: warnings and errors to the console. */
   logger?: Logger
-}
-
-/** Options after validation and defaults. */
-export interface ResolvedExpressOptions {
-  /** `scheme://host[:port]` of `baseUrl`. */
-  readonly origin: string
-  /** Path prefix of `baseUrl` without a trailing slash (`''` for none). */
-  readonly prefix: string
-  readonly secure: boolean
-  readonly mountPath: string
-  readonly afterLogoutPath: string
-  readonly cookieName: string
-  readonly cookieMaxAgeSeconds: number | undefined
-  readonly onLogout: ((event: LogoutEvent) => void | Promise<void>) | undefined
-  readonly logger: Logger
-}
-
-// RFC 6265 section 4.1.1 cookie-name is an RFC 7230 token.
-const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-
-const KNOWN = new Set(['baseUrl', 'mountPath', 'afterLogoutPath', 'cookieName', 'cookieMaxAgeSeconds', 'onLogout', 'logger'])
-
-function fail(message: string): never {
-  throw new ResourceTokensConfigError(message)
-}
-
-/** An app-relative path: one leading `/`, no `//`, no backslash, query, fragment or control characters. */
-function localPath(value: unknown, name: string, fallback: string): string {
-  if (value === undefined) return fallback
-  if (typeof value !== 'string' || !/^\/(?![/\\])[^?#\\\p{Cc}]*$/u.test(value)) {
-    fail(`"${name}" must be a path on this app starting with a single "/"`)
-  }
-  return value
-}
-
-/** @internal */
-export function resolveExpressOptions(options: ExpressAdapterOptions): ResolvedExpressOptions {
-  if (typeof options !== 'object' || options === null) fail('options must be an object with at least "baseUrl"')
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) fail(`unknown option "${key}"`)
-  }
-
-  if (typeof options.baseUrl !== 'string' || options.baseUrl === '') fail('"baseUrl" must be the app\'s public URL, e.g. "https://app.example.com"')
-  let base: URL
-  try {
-    base = new URL(options.baseUrl)
-  } catch {
-    return fail('"baseUrl" must be an absolute URL')
-  }
-  if (!isSecureOrLoopback(base)) fail('"baseUrl" must be https outside loopback')
-  if (base.username !== '' || base.password !== '') fail('"baseUrl" must not contain credentials')
-  if (base.search !== '' || base.hash !== '') fail('"baseUrl" must not have a query or fragment')
-
-  const mountPath = localPath(options.mountPath, 'mountPath', '/auth').replace(/\/+$/, '')
-  if (mountPath === '') fail('"mountPath" must not be "/": mount the router under a path of its own, e.g. "/auth"')
-  const afterLogoutPath = localPath(options.afterLogoutPath, 'afterLogoutPath', '/')
-
-  const cookieName = options.cookieName ?? 'rt_session'
-  if (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName)) fail('"cookieName" must be a cookie name token (letters, digits, "_", "-", ...)')
-  if (/^__(host|secure)-/i.test(cookieName)) fail('"cookieName" must not carry a "__Host-" or "__Secure-" prefix: the adapter adds "__Host-" on https')
-
-  const maxAge = options.cookieMaxAgeSeconds
-  if (maxAge !== undefined && (typeof maxAge !== 'number' || !Number.isInteger(maxAge) || maxAge <= 0)) {
-    fail('"cookieMaxAgeSeconds" must be a positive whole number of seconds')
-  }
-  if (options.onLogout !== undefined && typeof options.onLogout !== 'function') fail('"onLogout" must be a function')
-  if (options.logger !== undefined && (typeof options.logger !== 'object' || options.logger === null)) fail('"logger" must be an object')
-
-  const secure = base.protocol === 'https:'
-  return {
-    origin: base.origin,
-    prefix: base.pathname.replace(/\/+$/, ''),
-    secure,
-    mountPath,
-    afterLogoutPath,
-    cookieName: secure ? `__Host-${cookieName}` : cookieName,
-    cookieMaxAgeSeconds: maxAge,
-    onLogout: options.onLogout,
-    logger: options.logger ?? defaultLogger,
-  }
 }

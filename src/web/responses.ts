@@ -1,28 +1,27 @@
-// What the adapter answers when it cannot go on: a small HTML page for browsers, JSON for API calls.
+// What the handlers answer when they cannot go on: a small HTML page for browsers, JSON for API calls.
 // Never a stack trace, never an error's internals.
-import type { Request, Response } from 'express'
-import { ResourceTokensError } from '../../errors/resource-tokens-error.js'
-import type { Logger } from '../../observability/logger.js'
+import { ResourceTokensError } from '../errors/resource-tokens-error.js'
+import type { Logger } from '../observability/logger.js'
 
-/** A refusal or failure as the adapter shows it. */
+/** A refusal or failure as the handlers show it. */
 export interface Failure {
   status: number
-  /** Stable, machine-readable: a library error code or one of the adapter's own. */
+  /** Stable, machine-readable: a library error code or one of the handlers' own. */
   error: string
   title: string
   message: string
 }
 
 /** True for a browser navigation (Accept names text/html, or Fetch Metadata says so). */
-export function wantsHtml(req: Request): boolean {
-  if (req.headers['sec-fetch-mode'] === 'navigate') return true
-  return /\btext\/html\b/i.test(String(req.headers.accept ?? ''))
+export function wantsHtml(headers: Headers): boolean {
+  if (headers.get('sec-fetch-mode') === 'navigate') return true
+  return /\btext\/html\b/i.test(headers.get('accept') ?? '')
 }
 
 /** Translates a thrown error into what the user may see, and logs what the operator needs. */
 export function describeError(err: unknown, logger: Logger): Failure {
   if (!(err instanceof ResourceTokensError)) {
-    logger.error?.('unexpected failure in the express adapter', { cause: err })
+    logger.error?.('unexpected failure in the web handlers', { cause: err })
     return { status: 500, error: 'server_error', title: 'Something went wrong', message: 'The request could not be completed. Please try again.' }
   }
   switch (err.code) {
@@ -60,17 +59,30 @@ export function describeError(err: unknown, logger: Logger): Failure {
   }
 }
 
-/** Sends `failure` as HTML or JSON, with `links` (label, href) on the HTML page. */
-export function sendFailure(req: Request, res: Response, failure: Failure, links: ReadonlyArray<[string, string]> = []): void {
-  if (res.headersSent) return
-  res.status(failure.status)
-  res.set('Cache-Control', 'no-store')
-  if (!wantsHtml(req)) {
-    res.json({ error: failure.error, error_description: failure.message })
-    return
+/** `failure` as an HTML page (for a browser) or JSON, with `links` (label, href) on the page. */
+export function failureResponse(request: Request, failure: Failure, links: ReadonlyArray<[string, string]> = [], headers = new Headers()): Response {
+  headers.set('Cache-Control', 'no-store')
+  if (!wantsHtml(request.headers)) {
+    headers.set('Content-Type', 'application/json; charset=utf-8')
+    return new Response(JSON.stringify({ error: failure.error, error_description: failure.message }), { status: failure.status, headers })
   }
-  res.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-  res.type('html').send(errorPage(failure, links))
+  headers.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+  headers.set('Content-Type', 'text/html; charset=utf-8')
+  return new Response(errorPage(failure, links), { status: failure.status, headers })
+}
+
+/** A JSON response that is never cached. */
+export function jsonResponse(body: unknown, status = 200, headers = new Headers()): Response {
+  headers.set('Cache-Control', 'no-store')
+  headers.set('Content-Type', 'application/json; charset=utf-8')
+  return new Response(JSON.stringify(body), { status, headers })
+}
+
+/** A 303 See Other to `location` (an absolute URL built from configuration), never cached. */
+export function redirectResponse(location: string, headers = new Headers()): Response {
+  headers.set('Cache-Control', 'no-store')
+  headers.set('Location', location)
+  return new Response(null, { status: 303, headers })
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }

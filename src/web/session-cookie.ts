@@ -1,7 +1,6 @@
-// The adapter's own session cookie: an opaque random id, nothing else. The id is also the grant key.
+// The session cookie: an opaque random id, nothing else. The id is also the grant key.
 import { randomBytes } from 'node:crypto'
-import type { IncomingHttpHeaders } from 'node:http'
-import type { ResolvedExpressOptions } from './options.js'
+import type { ResolvedWebOptions } from './options.js'
 
 /** 32 random bytes, base64url: 256 bits, well above the 128 bits OWASP asks of a session id. */
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/
@@ -12,17 +11,17 @@ export function newSessionId(): string {
 }
 
 /**
- * The session id the request carries, or `undefined`. Parsed from the `Cookie` header directly so that
- * no cookie-parser is needed. A value of the wrong shape is ignored, and so is a name sent more than once:
- * a second cookie of the same name can only come from a sibling host tossing one in (cookies are not
- * isolated by port or subdomain without `__Host-`), and picking either would let it choose the session.
+ * The session id a `Cookie` header value carries, or `undefined`. Parsed directly, so no cookie library is
+ * needed. A value of the wrong shape is ignored, and so is a name sent more than once: a second cookie of the
+ * same name can only come from a sibling host tossing one in (cookies are not isolated by port or subdomain
+ * without `__Host-`), and picking either would let it choose the session. `, ` separates cookies too: that
+ * is how a Fetch `Headers` joins two `Cookie` header lines (HTTP/2 may send one per cookie).
  */
-export function readSessionId(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const header = headers.cookie
-  if (header === undefined || header === '') return undefined
+export function readSessionId(cookieHeader: string | null | undefined, name: string): string | undefined {
+  if (cookieHeader === null || cookieHeader === undefined || cookieHeader === '') return undefined
   let found: string | undefined
   let count = 0
-  for (const part of header.split(';')) {
+  for (const part of cookieHeader.split(/;|, /)) {
     const eq = part.indexOf('=')
     if (eq < 0 || part.slice(0, eq).trim() !== name) continue
     count++
@@ -35,12 +34,12 @@ export function readSessionId(headers: IncomingHttpHeaders, name: string): strin
 }
 
 /** `Set-Cookie` value that stores `id`: HttpOnly, SameSite=Lax, Path=/, and Secure on https. */
-export function sessionCookie(id: string, options: ResolvedExpressOptions): string {
+export function sessionCookie(id: string, options: ResolvedWebOptions): string {
   const maxAge = options.cookieMaxAgeSeconds === undefined ? '' : `; Max-Age=${options.cookieMaxAgeSeconds}`
   return `${options.cookieName}=${id}; Path=/; HttpOnly; SameSite=Lax${options.secure ? '; Secure' : ''}${maxAge}`
 }
 
 /** `Set-Cookie` value that removes the session cookie. */
-export function clearedSessionCookie(options: ResolvedExpressOptions): string {
+export function clearedSessionCookie(options: ResolvedWebOptions): string {
   return `${options.cookieName}=; Path=/; HttpOnly; SameSite=Lax${options.secure ? '; Secure' : ''}; Max-Age=0`
 }
