@@ -79,6 +79,8 @@ export async function probeLogin(options: DoctorOptions, clientAuth: DoctorClien
       store: new MemoryStore(),
       logger: {},
       timeoutSeconds: 15,
+      // The probe looks at broader tokens instead of refusing them: the verdict says what strictScopes would do.
+      strictScopes: false,
       now: () => Date.now() + offset,
       fetch: observed.fetch,
     })

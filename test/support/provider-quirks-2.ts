@@ -18,6 +18,23 @@ export interface InteropQuirks {
   unadvertisedScopes?: string[]
   /** The revocation endpoint answers every request with an HTML page and HTTP 200, and revokes nothing. */
   revocationHtml?: boolean
+  /**
+   * `resource` on refresh is ignored: every refreshed token is for the first registered resource (a provider with
+   * one default audience). Pair with `ignoreRefreshScope`, or the provider refuses the other resources' scopes.
+   */
+  refreshResource?: 'first-registered'
+}
+
+/**
+ * The refresh request as the provider treats it (quirk refreshResource): `resource` replaced by `firstIndicator`.
+ * Undefined: the request is used as sent.
+ */
+export function rewriteRefreshRequest(quirks: InteropQuirks, body: URLSearchParams, firstIndicator: string | undefined): URLSearchParams | undefined {
+  if (quirks.refreshResource !== 'first-registered' || firstIndicator === undefined || body.get('grant_type') !== 'refresh_token' || !body.has('resource')) return undefined
+  const rewritten = new URLSearchParams(body)
+  rewritten.delete('resource')
+  rewritten.set('resource', firstIndicator)
+  return rewritten
 }
 
 /** A replacement response; `contentType` undefined removes the header. */
