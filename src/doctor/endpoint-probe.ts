@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import * as client from 'openid-client'
-import { judgeRevocation, type RevocationVerdict } from '../protocol/revocation-outcome.js'
+import { RevocationCapture } from '../protocol/revocation-capture.js'
+import type { RevocationVerdict } from '../protocol/revocation-outcome.js'
 import { isLoopbackHost } from '../resources/loopback.js'
 import type { DoctorClientAuth, DoctorOptions } from './arguments.js'
 
@@ -20,16 +21,13 @@ export interface EndpointProbe {
   revocation?: RevocationVerdict
 }
 
-/** Bodies longer than this are not read further: only their start decides the outcome. */
-const MAX_BODY_CHARS = 64 * 1024
-
 /**
  * Two harmless requests with a made-up token (random, never issued): a refresh, to see how an unknown refresh
  * token is answered, and a revocation (RFC 7009 answers 200 for unknown tokens too), to see whether the
  * revocation endpoint speaks RFC 7009 at all. Run only with --login: a static report sends no credentials.
  */
 export async function probeEndpoints(options: DoctorOptions, clientAuth: DoctorClientAuth, metadata: Readonly<Record<string, unknown>>): Promise<EndpointProbe> {
-  let lastRevocationAnswer: Promise<{ status: number; contentType: string | null; body: string }> | undefined
+  const capture = new RevocationCapture()
   const revocationEndpoint = typeof metadata['revocation_endpoint'] === 'string' ? metadata['revocation_endpoint'] : undefined
   const config = new client.Configuration(
     metadata as client.ServerMetadata,
@@ -39,25 +37,13 @@ export async function probeEndpoints(options: DoctorOptions, clientAuth: DoctorC
   )
   if (options.issuer.protocol === 'http:' && isLoopbackHost(options.issuer.hostname)) client.allowInsecureRequests(config)
   config.timeout = 15
-  config[client.customFetch] = async (url, init) => {
-    const response = await fetch(url, init as RequestInit)
-    if (revocationEndpoint !== undefined && url === revocationEndpoint) {
-      const copy = response.clone()
-      lastRevocationAnswer = copy.text().then((body) => ({ status: copy.status, contentType: copy.headers.get('content-type'), body: body.slice(0, MAX_BODY_CHARS) }))
-    }
-    return response
-  }
+  config[client.customFetch] = capture.wrap((url, init) => fetch(url, init)) as client.CustomFetch
 
   const madeUp = randomBytes(32).toString('base64url')
   const result: EndpointProbe = { unknownRefreshToken: await refreshUnknown(config, madeUp) }
   if (revocationEndpoint !== undefined) {
-    try {
-      await client.tokenRevocation(config, madeUp, { token_type_hint: 'refresh_token' })
-    } catch {
-      /* judged from the answer itself, below */
-    }
-    const answer = await lastRevocationAnswer?.catch(() => undefined)
-    result.revocation = answer === undefined ? { outcome: 'failed', reason: 'no answer' } : judgeRevocation(answer)
+    const { outcome, reason } = await capture.judge(() => client.tokenRevocation(config, madeUp, { token_type_hint: 'refresh_token' }))
+    result.revocation = reason === undefined ? { outcome } : { outcome, reason }
   }
   return result
 }

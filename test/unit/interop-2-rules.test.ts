@@ -5,6 +5,7 @@ import { describe, test } from 'node:test'
 import { CompactEncrypt, SignJWT, generateKeyPair } from 'jose'
 
 import { DeadRefreshTokens, maySayDead } from '../../src/grants/dead-refresh-token.js'
+import { RevocationCapture } from '../../src/protocol/revocation-capture.js'
 import { judgeRevocation } from '../../src/protocol/revocation-outcome.js'
 import { readAccessTokenClaims, tokenEvidence } from '../../src/tokens/token-evidence.js'
 
@@ -234,5 +235,40 @@ describe('revocation outcome (RFC 7009)', () => {
     assert.deepEqual(judgeRevocation({ status: 401, contentType: 'application/json', body: '{"error":"invalid_client"}' }), { outcome: 'failed', reason: 'HTTP 401 invalid_client' })
     assert.deepEqual(judgeRevocation({ status: 503, contentType: 'text/html', body: '<h1>down</h1>' }), { outcome: 'failed', reason: 'HTTP 503' })
     assert.deepEqual(judgeRevocation({ status: 302, contentType: 'text/html', body: '' }), { outcome: 'failed', reason: 'HTTP 302' })
+  })
+})
+
+describe('revocation capture (the answer openid-client does not show)', () => {
+  // A fetch that answers by URL, standing in for the network: the unit under test is the capture around it.
+  const answers: Record<string, () => Response> = {
+    '/html': () => new Response('<html><body>Sign in</body></html>', { status: 200, headers: { 'content-type': 'text/html' } }),
+    '/empty': () => new Response(null, { status: 200 }),
+    '/unsupported': () => Response.json({ error: 'unsupported_token_type' }, { status: 400 }),
+    '/huge': () => new Response('<p>' + 'x'.repeat(1024 * 1024), { status: 200, headers: { 'content-type': 'text/html' } }),
+  }
+  const capture = new RevocationCapture()
+  const fetchImpl = capture.wrap(async (url) => {
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 5))
+    return (answers[url] ?? (() => new Response('', { status: 404 })))()
+  })
+  const revoke = (url: string) => async () => {
+    const res = await fetchImpl(url, {})
+    await res.text()
+    if (res.status !== 200) throw new Error(`HTTP ${res.status}`)
+  }
+
+  test('each concurrent revocation is judged by its own answer', async () => {
+    const urls = ['/html', '/empty', '/unsupported', '/huge', '/empty', '/html']
+    const verdicts = await Promise.all(urls.map((url) => capture.judge(revoke(url))))
+    assert.deepEqual(verdicts.map((v) => v.outcome), ['failed', 'revoked', 'unsupported', 'failed', 'revoked', 'failed'])
+  })
+
+  test('no answer at all (network failure) is failed; fetches outside judge are not captured', async () => {
+    const verdict = await capture.judge(async () => {
+      throw new TypeError('fetch failed')
+    })
+    assert.equal(verdict.outcome, 'failed')
+    assert.equal(verdict.reason, 'no answer')
+    assert.equal((await fetchImpl('/empty', {})).status, 200)
   })
 })
