@@ -120,7 +120,7 @@ function judgeProbe(options: DoctorOptions, clientAuth: DoctorClientAuth, probe:
       const silent = s.responseScope === 'omitted'
         ? ' It omits scope in responses too (RFC 6749 section 5.1 allows that only when the scope is exactly what was asked), so only the JWT access token shows it.'
         : ''
-      problems.push(`the provider ignores the scope on refresh: ${s.resource} asked for "${s.requested}" and got "${s.granted ?? ''}" (${evidenceText(s)}), so a resource would get a broader token.${silent} Say so with downscoping "none" (or "token-exchange" if the provider offers it), or fix the provider's scope handling; strictScopes: true refuses these tokens`)
+      problems.push(`the provider ignores the scope on refresh: ${s.resource} asked for "${s.requested}" and got "${s.granted ?? ''}" (${evidenceText(s)}), so a resource would get a broader token.${silent} Say so with downscoping "none" (or "token-exchange" if the provider offers it), or fix the provider's scope handling; the library refuses these tokens (strictScopes, on by default)`)
     }
   }
   const omitted = round1.filter((s) => s.responseScope === 'omitted' && s.outcome !== 'broader_scope')
