@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createResourceClient, type ResourceClient } from '../client/resource-client.js'
+import { createResourceClient } from '../client/create-resource-client.js'
+import type { ResourceClient } from '../client/resource-client.js'
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
 import { MemoryStore } from '../stores/memory-store.js'
 import { readAccessTokenClaims, tokenEvidence, type ScopeBasis } from '../tokens/token-evidence.js'

@@ -5,15 +5,40 @@ import type { TokenStore } from '../stores/token-store.js'
 import { guard } from './grant-repository.js'
 
 /**
+ * What a task running under the lock can ask about it. `held()` turns false as soon as this process can no
+ * longer be sure it holds the store lock: a heartbeat found it taken by another owner, or no heartbeat has
+ * confirmed it for longer than its TTL (an event-loop stall, an unreachable store). Check it right before
+ * sending anything another holder might send too (a refresh token).
+ */
+export interface LockLease {
+  held(): boolean
+}
+
+interface Queue {
+  tail: Promise<void>
+  /** When the last store failure of this queue happened; callers queued before it share it. */
+  failedAt: number
+  failure: ResourceTokensError | undefined
+}
+
+/**
  * The per-grant refresh lock. A refresh of any resource may rotate the grant's refresh token, so all
  * refreshes of one grant are serialized: first among the callers in this process (a promise chain, so
  * they queue without polling the store), then across processes through the store's expiring lock.
- * The store lock expires after `ttlMs` so a crashed holder cannot block the grant forever.
+ *
+ * - The store lock expires after `ttlMs` so a crashed holder blocks the grant for at most that long; a live
+ *   holder keeps it with a heartbeat every `ttlMs / 3`, so a short TTL costs it nothing.
+ * - Each acquisition has an owner of its own, so a late release of an earlier acquisition can never free a
+ *   later one.
+ * - Best-effort clean-ups (releasing after a failed attempt or after the task) never hold the caller.
+ * - A store failure fails the callers that were queued behind it in this process too, at once: they were
+ *   waiting for the same unreachable store, and each would otherwise wait out its own timeout in turn.
  */
 export class GrantLock {
   readonly #store: TokenStore
   readonly #owner = randomUUID()
-  readonly #local = new Map<string, Promise<void>>()
+  #acquisitions = 0
+  readonly #local = new Map<string, Queue>()
   readonly #ttlMs: number
   readonly #timeoutMs: number
 
@@ -24,12 +49,26 @@ export class GrantLock {
   }
 
   /** Runs `task` while holding the lock `name`; rejects with `lock_timeout` when it cannot be won in time. */
-  async run<T>(name: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.#local.get(name) ?? Promise.resolve()
+  async run<T>(name: string, task: (lease: LockLease) => Promise<T>): Promise<T> {
+    const enqueuedAt = performance.now()
+    let queue = this.#local.get(name)
+    if (queue === undefined) {
+      queue = { tail: Promise.resolve(), failedAt: -Infinity, failure: undefined }
+      this.#local.set(name, queue)
+    }
+    const previous = queue.tail
     let release!: () => void
     const mine = new Promise<void>((resolve) => (release = resolve))
     const tail = previous.then(() => mine)
-    this.#local.set(name, tail)
+    queue.tail = tail
+    let released = false
+    let releasing = false
+    const done = (): void => {
+      if (released) return
+      released = true
+      release()
+      if (this.#local.get(name)?.tail === tail) this.#local.delete(name)
+    }
     try {
       // The deadline covers the wait behind this process's other refreshes of the grant too.
       const deadline = Date.now() + this.#timeoutMs
@@ -41,38 +80,102 @@ export class GrantLock {
       ])
       timer.abort()
       if (!settled) throw new ResourceTokensError('lock_timeout', 'timed out waiting for the grant refresh lock')
-      await this.#acquire(name, deadline)
-      // Keep the lock while the task runs (a refresh may take two provider calls); same-owner tryLock extends it.
-      const heartbeat = setInterval(() => {
-        this.#store.tryLock(name, this.#owner, this.#ttlMs).catch(() => undefined)
-      }, Math.max(50, Math.floor(this.#ttlMs / 3)))
-      heartbeat.unref()
+      const shared = queue.failure
+      if (shared !== undefined && queue.failedAt >= enqueuedAt) {
+        throw new ResourceTokensError(shared.code, shared.message, { cause: shared })
+      }
+      const owner = `${this.#owner}:${++this.#acquisitions}`
+      let askedAt: number
       try {
-        return await task()
+        askedAt = await this.#acquire(name, owner, deadline)
+      } catch (err) {
+        this.#noteFailure(queue, err)
+        throw err
+      }
+      const lease = this.#keepAlive(name, owner, askedAt)
+      // From here on the release moves the local queue on, once it has settled; the caller has its outcome at once.
+      releasing = true
+      try {
+        return await task(lease)
+      } catch (err) {
+        this.#noteFailure(queue, err)
+        throw err
       } finally {
-        clearInterval(heartbeat)
-        // A failed release only delays others until the lock expires; never mask the task's outcome.
-        await this.#store.unlock(name, this.#owner).catch(() => undefined)
+        lease.stop()
+        this.#release(name, owner, queue, done)
       }
     } finally {
-      release()
-      if (this.#local.get(name) === tail) this.#local.delete(name)
+      if (!releasing) done()
     }
   }
 
-  async #acquire(name: string, deadline: number): Promise<void> {
+  /** Releases the store lock without holding anyone; the local queue moves on once it settled (bounded by the store's timeout). */
+  #release(name: string, owner: string, queue: Queue, done: () => void): void {
+    attempt(() => this.#store.unlock(name, owner)).then(
+      () => done(),
+      (err: unknown) => {
+        // A failed release only delays others until the lock expires; those queued here would meet the same store.
+        this.#noteFailure(queue, err, true)
+        done()
+      },
+    )
+  }
+
+  #noteFailure(queue: Queue, err: unknown, storeCall = false): void {
+    const failure =
+      err instanceof ResourceTokensError ? err : storeCall ? new ResourceTokensError('store_unavailable', 'token store unavailable', { cause: err }) : undefined
+    if (failure?.code !== 'store_unavailable') return
+    queue.failure = failure
+    queue.failedAt = performance.now()
+  }
+
+  /** Extends the lock every `ttlMs / 3` while the task runs (same-owner tryLock extends it) and tracks whether it is still ours. */
+  #keepAlive(name: string, owner: string, acquiredAskedAt: number): LockLease & { stop(): void } {
+    // A confirmation counts from when it was asked, not from when the answer came: the TTL ran from then.
+    let confirmedAt = acquiredAskedAt
+    let lost = false
+    let inFlight = false
+    const heartbeat = setInterval(
+      () => {
+        if (inFlight) return
+        inFlight = true
+        const askedAt = performance.now()
+        attempt(() => this.#store.tryLock(name, owner, this.#ttlMs)).then(
+          (won) => {
+            inFlight = false
+            if (won) confirmedAt = Math.max(confirmedAt, askedAt)
+            else lost = true
+          },
+          () => {
+            inFlight = false
+          },
+        )
+      },
+      Math.max(50, Math.floor(this.#ttlMs / 3)),
+    )
+    heartbeat.unref()
+    return {
+      held: () => !lost && performance.now() < confirmedAt + this.#ttlMs,
+      stop: () => clearInterval(heartbeat),
+    }
+  }
+
+  /** Resolves with the time (performance.now) at which the winning attempt was sent. */
+  async #acquire(name: string, owner: string, deadline: number): Promise<number> {
     let wait = 5
     for (;;) {
       let won: boolean
+      const askedAt = performance.now()
       try {
-        won = await guard(() => this.#store.tryLock(name, this.#owner, this.#ttlMs))
+        won = await guard(() => this.#store.tryLock(name, owner, this.#ttlMs))
       } catch (err) {
         // The attempt may still be applied later (a frozen Redis runs queued commands when it wakes): release
-        // right behind it, so no lock of ours outlives a failed attempt. No task of ours holds it now.
-        await this.#store.unlock(name, this.#owner).catch(() => undefined)
+        // right behind it, so no lock of ours outlives a failed attempt. Not awaited: it would wait out the
+        // same unreachable store, and the caller has its answer already.
+        attempt(() => this.#store.unlock(name, owner)).catch(() => undefined)
         throw err
       }
-      if (won) return
+      if (won) return askedAt
       if (Date.now() + wait > deadline) {
         throw new ResourceTokensError('lock_timeout', 'timed out waiting for the grant refresh lock')
       }
@@ -81,4 +184,9 @@ export class GrantLock {
       wait = Math.min(wait * 2, 100)
     }
   }
+}
+
+/** Calls a store method; a synchronous throw (a store that is not async all the way) becomes a rejection. */
+function attempt<T>(call: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve) => resolve(call()))
 }
