@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto'
+import { BoundedMap } from '../lib/bounded-map.js'
+import { sha256 } from '../lib/hash.js'
 
 /**
  * A failed refresh_token grant, as far as the dead-token rule needs it: the HTTP status and the OAuth `error`
@@ -62,7 +63,6 @@ interface Strike {
   /** SHA-256 of the refresh token that failed: never the token itself. */
   tokenHash: string
   error: string
-  at: number
 }
 
 /**
@@ -80,17 +80,17 @@ interface Strike {
  * Only a hash of the refresh token is kept.
  */
 export class DeadRefreshTokens {
-  readonly #strikes = new Map<string, Strike>()
-  readonly #maxEntries: number
+  readonly #strikes: BoundedMap<Strike>
   readonly #ttlMs: number
   readonly #now: () => number
 
   constructor(options: DeadRefreshTokensOptions = {}) {
-    this.#maxEntries = options.maxEntries ?? 1000
+    const maxEntries = options.maxEntries ?? 1000
     this.#ttlMs = options.ttlMs ?? 24 * 3600 * 1000
     this.#now = options.now ?? Date.now
-    if (!Number.isInteger(this.#maxEntries) || this.#maxEntries < 1) throw new RangeError('maxEntries must be a positive integer')
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a positive integer')
     if (!(this.#ttlMs > 0)) throw new RangeError('ttlMs must be positive')
+    this.#strikes = new BoundedMap(maxEntries)
   }
 
   /**
@@ -101,19 +101,14 @@ export class DeadRefreshTokens {
   failed(grant: string, refreshToken: string, failure: RefreshFailure): DeadTokenVerdict {
     if (!maySayDead(failure)) return 'keep'
     const error = failure.error as string
-    const tokenHash = hash(refreshToken)
+    const tokenHash = sha256(refreshToken)
     const now = this.#now()
-    const previous = this.#strikes.get(grant)
-    if (previous !== undefined && previous.tokenHash === tokenHash && previous.error === error && now - previous.at < this.#ttlMs) {
+    const previous = this.#strikes.get(grant, now)
+    if (previous !== undefined && previous.tokenHash === tokenHash && previous.error === error) {
       this.#strikes.delete(grant)
       return 'dead'
     }
-    this.#strikes.delete(grant) // re-inserted last: Map order is the eviction order
-    this.#strikes.set(grant, { tokenHash, error, at: now })
-    while (this.#strikes.size > this.#maxEntries) {
-      const oldest = this.#strikes.keys().next().value as string
-      this.#strikes.delete(oldest)
-    }
+    this.#strikes.set(grant, { tokenHash, error }, now + this.#ttlMs, now)
     return 'keep'
   }
 
@@ -126,8 +121,4 @@ export class DeadRefreshTokens {
   get size(): number {
     return this.#strikes.size
   }
-}
-
-function hash(value: string): string {
-  return createHash('sha256').update(value).digest('base64url')
 }

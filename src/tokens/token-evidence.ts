@@ -122,12 +122,12 @@ export function tokenEvidence(asked: AskedFor, responseScope: string | undefined
 /** A space-separated string (RFC 9068 `scope`) or a list of strings (`scp` at some providers); undefined otherwise. */
 function scopeClaim(value: unknown): Set<string> | undefined {
   if (typeof value === 'string') return scopeSet(value)
-  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return new Set((value as string[]).filter((v) => v !== ''))
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return new Set((value).filter((v) => v !== ''))
   return undefined
 }
 
 function audienceClaim(value: unknown): string[] | undefined {
   if (typeof value === 'string') return [value]
-  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[]
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value
   return undefined
 }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import * as oidc from 'openid-client'
-import { ResourceTokensError, type ResourceClient, type ResourceClientOptions } from 'resource-tokens'
+import { type ResourceTokensError, type ResourceClient, type ResourceClientOptions } from 'resource-tokens'
 import { code } from '../support/errors.js'
 import { basicAuth } from '../support/http.js'
 import type { ProviderQuirks, TestProvider } from '../support/provider.js'
