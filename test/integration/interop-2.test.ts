@@ -1,7 +1,7 @@
 // Interop, second round (issue 13): a provider that ignores `scope` on refresh and leaves it out of the response,
 // dead refresh tokens answered with something else than invalid_grant, offline_access left out of
 // scopes_supported, and a revocation endpoint that answers an HTML page with 200. Each test turns on a quirk of
-// the test provider (test/support/provider-quirks-2.ts); all are rewrites in front of oidc-provider, hence
+// the test provider (test/support/provider/interop-quirks.ts); all are rewrites in front of oidc-provider, hence
 // "(simulated provider quirk: ...)".
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
@@ -10,10 +10,9 @@ import { type ResourceTokensError, type ResourceClient, type ResourceClientOptio
 import { code } from '../support/errors.js'
 import { basicAuth } from '../support/http.js'
 import type { ProviderQuirks, TestProvider } from '../support/provider.js'
-import type { InteropQuirks } from '../support/provider-quirks-2.js'
 import { startScenario, type Scenario, type ScenarioOptions } from '../support/scenario.js'
 
-function withQuirks(quirks: ProviderQuirks & InteropQuirks, options: Omit<ScenarioOptions, 'provider'> = {}): Promise<Scenario> {
+function withQuirks(quirks: ProviderQuirks, options: Omit<ScenarioOptions, 'provider'> = {}): Promise<Scenario> {
   return startScenario({ ...options, provider: { quirks } })
 }
 
@@ -220,7 +219,7 @@ describe('(simulated provider quirk: offline_access left out of scopes_supported
   test('offlineAccess: false does not ask; no refresh token then: refresh_token_missing says what was asked and what the metadata says, without blame', async () => {
     const world = await withQuirks({ unadvertisedScopes: ['offline_access'] })
     try {
-      const client = await world.client({ offlineAccess: false } as Partial<ResourceClientOptions>)
+      const client = await world.client({ offlineAccess: false })
       await assert.rejects(world.login(client, 'no-offline'), (err) => {
         assert.equal(code(err), 'refresh_token_missing')
         const message = (err as Error).message

@@ -5,7 +5,6 @@ import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { startTestProvider, type ProviderQuirks, type TestProvider, type TestResource } from './provider.js'
-import type { InteropQuirks } from './provider-quirks-2.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const DOCTOR_SECRET = 'doctor-secret-for-tests-only-0123456789'
@@ -58,7 +57,7 @@ export interface DoctorWorld {
 }
 
 /** A test provider with a `doctor` client whose redirect URI is the doctor's loopback callback. */
-export async function startDoctorWorld(options: { quirks?: ProviderQuirks & InteropQuirks; resources: TestResource[]; resourceIndicators?: boolean; extraScopes?: string[] }): Promise<DoctorWorld> {
+export async function startDoctorWorld(options: { quirks?: ProviderQuirks; resources: TestResource[]; resourceIndicators?: boolean; extraScopes?: string[] }): Promise<DoctorWorld> {
   const port = await freePort()
   const op = await startTestProvider({
     quirks: options.quirks ?? {},

@@ -1,6 +1,7 @@
 // Provider quirks of issue 13 (interop, second round), as small rewrites the test provider applies in front of
-// oidc-provider. Each is off by default; tests using one say "(simulated provider quirk: ...)". Kept apart from
-// the provider's other parts so they plug into its token-response, discovery and revocation hooks.
+// oidc-provider. Each is off by default; tests using one say "(simulated provider quirk: ...)". The token
+// endpoint, the discovery handler and the router call these functions; ProviderQuirks includes InteropQuirks.
+import type { RewrittenResponse } from './interpose.js'
 
 /** Switches for the second round of provider behaviours seen in the wild (issue 13). */
 export interface InteropQuirks {
@@ -37,13 +38,6 @@ export function rewriteRefreshRequest(quirks: InteropQuirks, body: URLSearchPara
   return rewritten
 }
 
-/** A replacement response; `contentType` undefined removes the header. */
-export interface Rewrite {
-  status: number
-  body: string
-  contentType?: string
-}
-
 /** Whether any quirk here needs to see token-endpoint responses. */
 export function rewritesTokenResponses(quirks: InteropQuirks): boolean {
   return quirks.omitRefreshScope === true || quirks.unknownRefreshToken !== undefined
@@ -53,7 +47,7 @@ export function rewritesTokenResponses(quirks: InteropQuirks): boolean {
  * Rewrites what the token endpoint is about to answer to a `grantType` request: `scope` dropped from successful
  * refresh responses; `invalid_grant` on refresh turned into `invalid_request`. Undefined: leave it as is.
  */
-export function rewriteTokenResponse(quirks: InteropQuirks, grantType: string, status: number, body: string): Rewrite | undefined {
+export function rewriteTokenResponse(quirks: InteropQuirks, grantType: string, status: number, body: string): RewrittenResponse | undefined {
   if (grantType !== 'refresh_token') return undefined
   const json = parseObject(body)
   if (json === undefined) return undefined
@@ -81,7 +75,7 @@ export function rewritesDiscovery(quirks: InteropQuirks): boolean {
 }
 
 /** The HTML page a revocation request gets instead of reaching oidc-provider; undefined: the real endpoint answers. */
-export function revocationAnswer(quirks: InteropQuirks): Rewrite | undefined {
+export function revocationAnswer(quirks: InteropQuirks): RewrittenResponse | undefined {
   if (quirks.revocationHtml !== true) return undefined
   return { status: 200, body: REVOCATION_HTML, contentType: 'text/html; charset=utf-8' }
 }
