@@ -100,7 +100,8 @@ export class DeadRefreshTokens {
    */
   failed(grant: string, refreshToken: string, failure: RefreshFailure): DeadTokenVerdict {
     if (!maySayDead(failure)) return 'keep'
-    const error = failure.error as string
+    // Bounded: the provider chooses this string, and a strike is kept per grant.
+    const error = (failure.error as string).slice(0, 128)
     const tokenHash = sha256(refreshToken)
     const now = this.#now()
     const previous = this.#strikes.get(grant, now)
