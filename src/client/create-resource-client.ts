@@ -15,6 +15,7 @@ import { downscopingFor } from '../tokens/downscoping/index.js'
 import { GrantDPoP } from '../tokens/grant-dpop.js'
 import { GrantRefresher } from '../tokens/grant-refresher.js'
 import { ScopeCheck } from '../tokens/scope-check.js'
+import { DeadRefreshTokens } from '../grants/dead-refresh-token.js'
 import { ServiceTokens } from '../tokens/service-tokens.js'
 import { TokenManager } from '../tokens/token-manager.js'
 import { prepareStore } from './prepare-store.js'
@@ -56,7 +57,8 @@ export async function createResourceClient(options: ResourceClientOptions): Prom
   const dpop = new GrantDPoP({ keys: dpopKeys, writer })
   const tokenTimes = { now, skewMs: resolved.skewMs, defaultTokenLifetimeMs: resolved.defaultTokenLifetimeMs }
   const scopes = new ScopeCheck({ events, logger, strictScopes: resolved.strictScopes })
-  const refresher = new GrantRefresher({ provider, grants, writer, dpop, scopes, events, options: { ...tokenTimes, logger } })
+  const deadTokens = new DeadRefreshTokens({ now })
+  const refresher = new GrantRefresher({ provider, grants, writer, dpop, scopes, deadTokens, events, options: { ...tokenTimes, logger } })
   const tokens = new TokenManager({
     grants,
     lock: new GrantLock(store, { ttlMs: resolved.lockTtlMs, timeoutMs: resolved.lockTimeoutMs }),

@@ -10,7 +10,6 @@ import type { GrantWriter } from '../grants/grant-writer.js'
 import type { StoreKeys } from '../grants/store-keys.js'
 import type { FinishLoginResult, LoginFlow, StartLoginOptions, StartLoginResult } from '../login/login-flow.js'
 import type { ResourceClientEventName, ResourceClientEvents, TypedEmitter } from '../observability/events.js'
-import { safeCause } from '../protocol/classify-error.js'
 import type { ProviderClient } from '../protocol/provider-client.js'
 import { verifyImportedIdToken } from '../login/import-grant.js'
 import type { ResourceMatcher } from '../resources/matcher.js'
@@ -46,6 +45,10 @@ export interface LogoutResult {
   endSessionUrl: URL | undefined
   /** Revocation outcome, for the app to log or show. Failures never stop a logout. */
   revocation: {
+    /**
+     * `revoked` only when the provider answered as RFC 7009 says (200 with an empty or JSON body): a 200 with an
+     * HTML page is `failed`. `unsupported`: no revocation endpoint, or `unsupported_token_type`. `none`: no grant.
+     */
     refreshToken: 'revoked' | 'failed' | 'unsupported' | 'none'
     /** Access tokens the provider revoked, and those it would not (`unsupported_token_type` for JWT access tokens, or errors). */
     accessTokens: { revoked: number; notRevoked: number }
@@ -303,14 +306,11 @@ export class ResourceClient {
     return { issuer: this.#options.issuer.href, clientId: this.#options.clientId, resources: this.#resources.map((r) => r.name) }
   }
 
-  async #revoke(token: string, hint: 'refresh_token' | 'access_token'): Promise<'revoked' | 'failed'> {
-    try {
-      await this.#provider.revoke(token, hint)
-      return 'revoked'
-    } catch (err) {
-      this.#options.logger.debug?.('revocation refused', { hint, reason: safeCause(err).message })
-      return 'failed'
-    }
+  /** One revocation, reported as the provider's answer says (never thrown: logout goes on). */
+  async #revoke(token: string, hint: 'refresh_token' | 'access_token'): Promise<'revoked' | 'failed' | 'unsupported'> {
+    const { outcome, reason } = await this.#provider.revoke(token, hint)
+    if (outcome !== 'revoked') this.#options.logger.debug?.('revocation not done', { hint, outcome, reason })
+    return outcome
   }
 
   #fetchParts(): Omit<ResourceFetchContext, 'source'> {

@@ -63,11 +63,21 @@ export interface ResourceClientOptions {
   pushedAuthorizationRequests?: 'auto' | 'never'
   /** Extra scopes to request at login besides `openid`, `offline_access` and the resources' scopes (e.g. `'profile email'`). */
   loginScope?: string
+  /**
+   * Ask for `offline_access` at login (with `prompt=consent`), whether or not the provider lists it in
+   * `scopes_supported` (OpenID Connect Discovery lets a provider leave scopes out). Default `true`. Set `false` for a
+   * provider that issues refresh tokens without it and refuses the scope.
+   */
+  offlineAccess?: boolean
   /** Renew a token this many seconds before it expires (capped at a quarter of its lifetime). Default 30. */
   skewSeconds?: number
   /** Lifetime assumed for a token whose response has no `expires_in`. Default 60 seconds. */
   defaultTokenLifetimeSeconds?: number
-  /** Refuse tokens whose granted scope is broader than requested (`scope_broadened`). Default `false`: warn and emit. */
+  /**
+   * Refuse a token that is broader than asked (`scope_broadened`): more scope in the response's `scope` or in a JWT
+   * access token's own `scope` claim, or a JWT `aud` beyond the resource's indicator. Default `true`. With `false`
+   * such a token is used, with the `scope_broadened` event and a warning.
+   */
   strictScopes?: boolean
   /** Timeout for each request to the provider, in seconds. Default 10. */
   timeoutSeconds?: number
@@ -103,6 +113,7 @@ export interface ResolvedOptions {
   readonly endpoints: Readonly<Record<string, string>>
   readonly pushedAuthorizationRequests: 'auto' | 'never'
   readonly loginScope: readonly string[]
+  readonly offlineAccess: boolean
   readonly skewMs: number
   readonly defaultTokenLifetimeMs: number
   readonly strictScopes: boolean

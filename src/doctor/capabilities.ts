@@ -25,6 +25,7 @@ export type CapabilityId =
   | 'end_session'
   | 'token_exchange'
   | 'jwt_access_tokens'
+  | 'unknown_refresh_token'
   | 'client_auth'
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange'
@@ -53,7 +54,9 @@ export function readCapabilities(metadata: Readonly<Record<string, unknown>>, di
       : { id: 'refresh_token', name: 'Refresh token grant', status: grants.includes('refresh_token') ? 'yes' : 'no', detail: grants.includes('refresh_token') ? '' : 'not in grant_types_supported: per-resource tokens need refresh tokens' },
     scopes === undefined
       ? { id: 'offline_access', name: 'offline_access scope', status: 'unknown', detail: 'scopes_supported not advertised' }
-      : { id: 'offline_access', name: 'offline_access scope', status: scopes.includes('offline_access') ? 'yes' : 'no', detail: scopes.includes('offline_access') ? 'asked for at login, with prompt=consent' : 'not offered: the provider must issue refresh tokens some other way' },
+      : scopes.includes('offline_access')
+        ? { id: 'offline_access', name: 'offline_access scope', status: 'yes', detail: 'asked for at login, with prompt=consent' }
+        : { id: 'offline_access', name: 'offline_access scope', status: 'unknown', detail: 'not in scopes_supported (OpenID Connect Discovery lets providers leave scopes out): asked for at login anyway; --login tells' },
     { id: 'resource_indicators', name: 'Resource indicators (RFC 8707)', status: 'unknown', detail: 'no standard metadata: unknown until --login' },
     dpop === undefined || dpop.length === 0
       ? { id: 'dpop', name: 'DPoP (RFC 9449)', status: 'no', detail: 'dpop_signing_alg_values_supported not advertised' }
@@ -71,6 +74,7 @@ export function readCapabilities(metadata: Readonly<Record<string, unknown>>, di
       ? { id: 'token_exchange', name: 'Token exchange (RFC 8693)', status: 'unknown', detail: 'grant_types_supported not advertised' }
       : { id: 'token_exchange', name: 'Token exchange (RFC 8693)', status: grants.includes(TOKEN_EXCHANGE_GRANT) ? 'yes' : 'no', detail: grants.includes(TOKEN_EXCHANGE_GRANT) ? 'downscoping: "token-exchange" is possible' : '' },
     { id: 'jwt_access_tokens', name: 'JWT access tokens (RFC 9068)', status: 'unknown', detail: 'unknown until --login' },
+    { id: 'unknown_refresh_token', name: 'Unknown refresh token is invalid_grant', status: 'unknown', detail: 'unknown until --login' },
     authMethods === undefined
       ? { id: 'client_auth', name: 'Client authentication', status: 'unknown', detail: `token_endpoint_auth_methods_supported not advertised (default client_secret_basic); using ${clientAuth}` }
       : { id: 'client_auth', name: 'Client authentication', status: authMethods.includes(clientAuth) ? 'yes' : 'no', detail: `${authMethods.join(', ')}; using ${clientAuth}` },

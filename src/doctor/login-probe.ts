@@ -1,12 +1,12 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { decodeJwt } from 'jose'
 import { createResourceClient } from '../client/create-resource-client.js'
 import type { ResourceClient } from '../client/resource-client.js'
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
 import { MemoryStore } from '../stores/memory-store.js'
-import { scopeMinus, scopeSet } from '../tokens/scope.js'
+import { readAccessTokenClaims, tokenEvidence, type ScopeBasis } from '../tokens/token-evidence.js'
 import type { DoctorClientAuth, DoctorOptions, DoctorResource } from './arguments.js'
+import type { EndpointProbe } from './endpoint-probe.js'
 
 /** What one refresh for one resource did. */
 export interface ProbeStep {
@@ -26,6 +26,12 @@ export interface ProbeStep {
   format?: 'jwt' | 'opaque'
   /** `aud` of a JWT access token. */
   audience?: string[]
+  /** Where `granted` comes from: the response's `scope`, the JWT's own claim, both, or nothing (`none`: cannot tell). */
+  scopeBasis?: ScopeBasis
+  /** Whether the refresh response carried `scope` (RFC 6749 section 5.1 allows leaving it out only when it is what was asked). */
+  responseScope?: 'present' | 'omitted'
+  /** Audiences of the JWT besides the indicator asked for (the token is good elsewhere too). */
+  extraAudience?: string[]
   rotated?: boolean
 }
 
@@ -36,6 +42,8 @@ export interface ProbeResult {
   /** Whether the refresh token changed on refresh. */
   rotation: 'yes' | 'no' | 'unknown'
   logout?: { refreshToken: string; endSessionUrl: string | undefined }
+  /** Made-up-token probes of the token and revocation endpoints (after a successful login). */
+  endpoints?: EndpointProbe
 }
 
 export interface ProbeIo {
@@ -60,6 +68,7 @@ export async function probeLogin(options: DoctorOptions, clientAuth: DoctorClien
   io.progress(`callback listening at ${redirectUri} (it must be a registered redirect URI of ${options.clientId})`)
   let offset = 0
   let client: ResourceClient | undefined
+  const observed = new RefreshResponses()
   try {
     client = await createResourceClient({
       issuer: options.issuer.href,
@@ -71,7 +80,10 @@ export async function probeLogin(options: DoctorOptions, clientAuth: DoctorClien
       store: new MemoryStore(),
       logger: {},
       timeoutSeconds: 15,
+      // The probe looks at broader tokens instead of refusing them: the verdict says what strictScopes would do.
+      strictScopes: false,
       now: () => Date.now() + offset,
+      fetch: observed.fetch,
     })
     const rotations: boolean[] = []
     client.on('token', (event) => rotations.push(event.rotated))
@@ -83,12 +95,12 @@ export async function probeLogin(options: DoctorOptions, clientAuth: DoctorClien
     const [first] = options.resources
     for (const resource of options.resources) {
       io.progress(`refreshing for ${resource.url} (scope "${resource.scope}")`)
-      result.steps.push(await step(client, resource, 1, rotations))
+      result.steps.push(await step(client, resource, 1, rotations, observed))
     }
     if (first !== undefined && result.steps[0]?.code === undefined) {
       offset += ROUND_MS
       io.progress(`refreshing for ${first.url} again${options.resources.length > 1 ? ', after the others' : ''}`)
-      result.steps.push(await step(client, first, 2, rotations))
+      result.steps.push(await step(client, first, 2, rotations, observed))
     }
     result.rotation = rotations.length === 0 ? 'unknown' : rotations.some(Boolean) ? 'yes' : 'no'
 
@@ -143,41 +155,69 @@ async function logIn(client: ResourceClient, server: Server, redirectUri: string
   }
 }
 
-async function step(client: ResourceClient, resource: DoctorResource, round: 1 | 2, rotations: boolean[]): Promise<ProbeStep> {
+async function step(client: ResourceClient, resource: DoctorResource, round: 1 | 2, rotations: boolean[], observed: RefreshResponses): Promise<ProbeStep> {
   const base: ProbeStep = { resource: resource.url, round, outcome: 'ok', requested: resource.scope }
   const seen = rotations.length
+  observed.reset()
   try {
     const token = await client.accessToken(KEY, resource.url)
-    const granted = token.scope ?? ''
-    const requested = scopeSet(resource.scope)
-    const grantedSet = scopeSet(granted)
-    const outcome = scopeMinus(grantedSet, requested).length > 0 ? 'broader_scope' : scopeMinus(requested, grantedSet).length > 0 ? 'less_scope' : 'ok'
-    const result: ProbeStep = { ...base, outcome, granted, tokenType: token.type, format: 'opaque' }
-    const audience = jwtAudience(token.value)
-    if (audience !== undefined) {
-      result.format = 'jwt'
-      result.audience = audience
-    }
+    // What the response said, read from the wire: the library fills an omitted `scope` with what was asked.
+    const responseScope = observed.last()
+    const evidence = tokenEvidence({ scope: resource.scope, resource: resource.indicator }, responseScope === undefined ? token.scope : responseScope.scope, token.value)
+    const outcome = evidence.scope.broader.length > 0 ? 'broader_scope' : evidence.scope.narrower.length > 0 ? 'less_scope' : 'ok'
+    const result: ProbeStep = { ...base, outcome, granted: evidence.scope.granted, tokenType: token.type, format: evidence.format, scopeBasis: evidence.scope.basis }
+    if (responseScope !== undefined) result.responseScope = responseScope.scope === undefined ? 'omitted' : 'present'
+    const claims = readAccessTokenClaims(token.value)
+    if (claims.format === 'jwt') result.audience = claims.audience ?? []
+    if (evidence.audience.basis === 'token' && evidence.audience.extra.length > 0) result.extraAudience = evidence.audience.extra
     const rotated = rotations[seen]
     if (rotated !== undefined) result.rotated = rotated
     return result
   } catch (err) {
     if (!(err instanceof ResourceTokensError)) return { ...base, outcome: 'failed', message: err instanceof Error ? err.message : 'unknown error' }
-    const outcome = err.code === 'refresh_token_narrowed' ? 'narrowed' : err.code === 'token_endpoint_error' ? 'refused' : 'failed'
+    const outcome = err.code === 'refresh_token_narrowed' ? 'narrowed' : err.code === 'token_endpoint_error' ? 'refused' : err.code === 'scope_broadened' ? 'broader_scope' : 'failed'
     const result: ProbeStep = { ...base, outcome, code: err.code, message: err.message }
     if (err.error !== undefined) result.error = err.error
+    if (err.code === 'scope_broadened' && err.scope !== undefined) result.granted = err.scope
     return result
   }
 }
 
-/** `aud` of a JWT access token as a list; undefined for an opaque token. Only decoded, never trusted. */
-function jwtAudience(token: string): string[] | undefined {
-  try {
-    const claims = decodeJwt(token)
-    return claims.aud === undefined ? [] : [claims.aud].flat()
-  } catch {
-    return undefined
+/**
+ * Watches the refresh responses of the probe's client through its `fetch` option, to learn whether each carried
+ * `scope`: the library's token object cannot say (an omitted `scope` is taken as what was asked). Only the
+ * `scope` member is kept; tokens in the body are never stored.
+ */
+class RefreshResponses {
+  #last: { scope: string | undefined } | undefined
+
+  readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const response = await fetch(input, init)
+    if (isRefresh(init?.body) && response.status === 200) {
+      try {
+        const json = (await response.clone().json()) as Record<string, unknown>
+        this.#last = { scope: typeof json['scope'] === 'string' ? json['scope'] : undefined }
+      } catch {
+        /* not JSON: the library reports that itself */
+      }
+    }
+    return response
   }
+
+  reset(): void {
+    this.#last = undefined
+  }
+
+  /** The last refresh response since reset, or undefined when none was seen. */
+  last(): { scope: string | undefined } | undefined {
+    return this.#last
+  }
+}
+
+function isRefresh(body: unknown): boolean {
+  if (body instanceof URLSearchParams) return body.get('grant_type') === 'refresh_token'
+  if (typeof body === 'string') return new URLSearchParams(body).get('grant_type') === 'refresh_token'
+  return false
 }
 
 function loginFailure(err: unknown): ProbeResult['login'] {

@@ -94,6 +94,8 @@ function tokenText(step: ProbeStep): string {
   if (step.format === undefined) return ''
   const parts: string[] = [step.format]
   if (step.audience !== undefined) parts.push(`aud ${step.audience.join(' ') || '(none)'}`)
+  if (step.scopeBasis === 'token') parts.push('scope omitted, read from the JWT')
+  if (step.scopeBasis === 'none') parts.push('scope omitted: cannot tell')
   if (step.tokenType !== undefined && step.tokenType !== 'bearer') parts.push(step.tokenType)
   if (step.rotated !== undefined) parts.push(step.rotated ? 'rotated' : 'not rotated')
   return parts.join(', ')

@@ -3,6 +3,7 @@ import { ResourceTokensConfigError } from '../errors/resource-tokens-error.js'
 import { isLoopbackHost } from '../resources/loopback.js'
 import { parseDoctorArguments, USAGE, UsageError, type DoctorOptions } from './arguments.js'
 import { chooseClientAuth, readCapabilities } from './capabilities.js'
+import { probeEndpoints } from './endpoint-probe.js'
 import { probeLogin, type ProbeResult } from './login-probe.js'
 import { MASKED_SECRET, painter, renderJson, renderText, type DoctorReport } from './report.js'
 import { judge } from './verdict.js'
@@ -63,6 +64,10 @@ export async function runDoctor(args: readonly string[], io: DoctorIo): Promise<
         progress,
         loginUrl: (url) => progress(`open this URL in a browser and log in: ${url.href}`),
       })
+      if (probe.login.ok) {
+        progress('asking the token and revocation endpoints about a made-up token')
+        probe.endpoints = await probeEndpoints(options, clientAuth, metadata)
+      }
     } catch (err) {
       if (err instanceof ResourceTokensConfigError) {
         io.stderr.write(`resource-tokens doctor: ${err.message}\n`)

@@ -1,7 +1,7 @@
 import type { DownscopingStrategy } from '../config/options.js'
 import type { DoctorClientAuth, DoctorOptions } from './arguments.js'
 import type { Capability, CapabilityId } from './capabilities.js'
-import type { ProbeResult } from './login-probe.js'
+import type { ProbeResult, ProbeStep } from './login-probe.js'
 
 /** The configuration the doctor recommends, as `createResourceClient` options (the secret left out). */
 export interface RecommendedConfiguration {
@@ -62,10 +62,13 @@ export function judge(options: DoctorOptions, issuer: string, clientAuth: Doctor
     resources: options.resources.map((r) => ({ url: r.url, scope: r.scope, ...(r.indicator === undefined || allIndicatorsAreUrls ? {} : { indicator: r.indicator }) })),
   }
   const sound = problems.length === 0
+  const cannotTell = probe !== undefined && probe.steps.some((s) => s.round === 1 && s.scopeBasis === 'none')
   const summary = sound
     ? probe === undefined
       ? 'discovery looks sound for resource-tokens; refresh behaviour was not probed (--login)'
-      : `each resource gets its own down-scoped token with downscoping "${downscoping}"`
+      : cannotTell
+        ? `each resource gets its own token with downscoping "${downscoping}", but whether it is down-scoped cannot be told: the provider omits scope and its tokens are opaque`
+        : `each resource gets its own down-scoped token with downscoping "${downscoping}"`
     : downscoping === 'scope'
       ? 'see the problems below'
       : `the default configuration does not work with this provider: use downscoping "${downscoping}" (below), or fix the provider`
@@ -114,7 +117,36 @@ function judgeProbe(options: DoctorOptions, clientAuth: DoctorClientAuth, probe:
   if (broader.length > 0) {
     if (downscoping === 'scope') downscoping = 'none'
     for (const s of broader) {
-      problems.push(`the provider ignores the scope on refresh: ${s.resource} asked for "${s.requested}" and got "${s.granted ?? ''}", so tokens are not down-scoped. Say so with downscoping "none" (or "token-exchange" if the provider offers it), or fix the provider's scope handling; strictScopes: true would refuse these tokens`)
+      const silent = s.responseScope === 'omitted'
+        ? ' It omits scope in responses too (RFC 6749 section 5.1 allows that only when the scope is exactly what was asked), so only the JWT access token shows it.'
+        : ''
+      problems.push(`the provider ignores the scope on refresh: ${s.resource} asked for "${s.requested}" and got "${s.granted ?? ''}" (${evidenceText(s)}), so a resource would get a broader token.${silent} Say so with downscoping "none" (or "token-exchange" if the provider offers it), or fix the provider's scope handling; the library refuses these tokens (strictScopes, on by default)`)
+    }
+  }
+  const omitted = round1.filter((s) => s.responseScope === 'omitted' && s.outcome !== 'broader_scope')
+  const opaqueOmitted = omitted.filter((s) => s.scopeBasis === 'none')
+  const confirmed = omitted.filter((s) => s.scopeBasis === 'token')
+  if (opaqueOmitted.length > 0) {
+    notes.push(`the provider omits scope in responses and its access tokens are opaque, so nobody can tell whether ${opaqueOmitted.map((s) => s.resource).join(' and ')} got only the scope asked for (RFC 6749 section 5.1 lets it omit scope only when it is exactly that); the library takes it at its word. Check one token with the provider's introspection endpoint, or ask the provider for JWT access tokens (RFC 9068) or for scope in refresh responses`)
+  }
+  if (confirmed.length > 0) {
+    notes.push(`the provider omits scope in responses; the JWT access tokens of ${confirmed.map((s) => s.resource).join(' and ')} confirm the scope asked for, and the library reads them`)
+  }
+  for (const s of round1) {
+    if (s.extraAudience !== undefined && s.extraAudience.length > 0) {
+      problems.push(`the token for ${s.resource} is also meant for ${s.extraAudience.join(', ')} (aud: ${s.audience?.join(', ') ?? ''}): a resource would get a broader token; register the resource so that its tokens carry its indicator alone`)
+    }
+  }
+  const endpoints = probe.endpoints
+  if (endpoints !== undefined) {
+    const unknown = endpoints.unknownRefreshToken
+    if (unknown.kind === 'oauth_error' && unknown.error !== 'invalid_grant' && unknown.error !== 'invalid_client' && unknown.error !== 'unauthorized_client') {
+      notes.push(`an unknown refresh token answers ${unknown.error} (HTTP ${unknown.status}), not invalid_grant (RFC 6749 section 5.2): the library removes such a grant, and asks for a login, only when the same answer comes twice in a row for the same refresh token (docs/API.md, dead refresh tokens); until then each call fails with token_endpoint_error`)
+    }
+    const revocation = endpoints.revocation
+    if (revocation !== undefined && revocation.outcome !== 'revoked') {
+      const html = /html/.test(revocation.reason ?? '')
+      notes.push(`the revocation endpoint answers ${html ? 'HTML' : 'something else than RFC 7009'} (${revocation.reason ?? revocation.outcome}): logout reports revocation as ${revocation.outcome}, and the refresh token stays valid at the provider until it expires; set endpoints.revocation if the real endpoint is elsewhere`)
     }
   }
   for (const s of round1) {
@@ -159,6 +191,30 @@ function updateLoginRows(options: DoctorOptions, capabilities: Capability[], pro
       indicators.detail = withIndicator.some((s) => s.format === 'jwt') ? 'accepted on refresh; JWT audience checked' : 'accepted on refresh (opaque tokens: audience not visible)'
     }
   }
+  const offline = capabilities.find((c) => c.id === 'offline_access')
+  if (offline !== undefined && offline.status !== 'yes') {
+    offline.status = 'yes'
+    offline.detail = `${offline.detail.startsWith('not in scopes_supported') ? 'not in scopes_supported, but ' : ''}a refresh token was issued at login`
+  }
+  const unknown = capabilities.find((c) => c.id === 'unknown_refresh_token')
+  const answer = probe.endpoints?.unknownRefreshToken
+  if (unknown !== undefined && answer !== undefined) {
+    if (answer.kind === 'oauth_error') {
+      unknown.status = answer.error === 'invalid_grant' ? 'yes' : 'no'
+      unknown.detail = answer.error === 'invalid_grant' ? 'a made-up refresh token gets invalid_grant (RFC 6749 section 5.2)' : `a made-up refresh token gets ${answer.error} (HTTP ${answer.status})`
+    } else {
+      unknown.detail = `the probe got no OAuth answer: ${answer.message}`
+    }
+  }
+  const revocationRow = capabilities.find((c) => c.id === 'revocation')
+  const revocation = probe.endpoints?.revocation
+  if (revocationRow !== undefined && revocation !== undefined) {
+    if (revocation.outcome === 'revoked') revocationRow.detail += ' (answers as RFC 7009)'
+    else {
+      revocationRow.status = 'no'
+      revocationRow.detail = `${revocationRow.detail} answers ${revocation.reason ?? revocation.outcome}: not RFC 7009`
+    }
+  }
   if (jwt !== undefined) {
     const tokens = round1.filter((s) => s.format !== undefined)
     if (tokens.length > 0) {
@@ -166,6 +222,20 @@ function updateLoginRows(options: DoctorOptions, capabilities: Capability[], pro
       jwt.status = jwts.length > 0 ? 'yes' : 'no'
       jwt.detail = jwts.length > 0 ? jwts.map((s) => `aud ${s.audience?.join(' ') || '(none)'}`).join('; ') : 'opaque tokens: resource servers must introspect'
     }
+  }
+}
+
+/** Where a step's granted scope was read from, in words. */
+function evidenceText(step: ProbeStep): string {
+  switch (step.scopeBasis) {
+    case 'token':
+      return 'read from the JWT access token; the response said nothing'
+    case 'response+token':
+      return 'per the response and the JWT access token'
+    case 'response':
+      return 'per the response'
+    default:
+      return step.code === 'scope_broadened' ? 'refused under strictScopes' : 'per the library'
   }
 }
 

@@ -11,7 +11,7 @@ import type { GrantKeys } from './store-keys.js'
 /** What the writer needs from the provider: revocation of tokens that belong to no stored grant. */
 export interface Revoker {
   readonly canRevoke: boolean
-  revoke(token: string, hint: 'refresh_token' | 'access_token'): Promise<void>
+  revoke(token: string, hint: 'refresh_token' | 'access_token'): Promise<unknown>
 }
 
 /** What a token response brings to the grant. */
@@ -21,7 +21,7 @@ export interface GrantUpdate {
 }
 
 /** Why a grant is removed by the refresh path. */
-export type RemovalReason = 'invalid_grant' | 'invalid_id_token'
+export type RemovalReason = 'invalid_grant' | 'invalid_id_token' | 'refresh_token_dead'
 
 const WRITE_ATTEMPTS = 5
 /** Store failures retried while the grant lock is held, before the write gives up. */

@@ -60,7 +60,7 @@ export interface LoginFlowParts {
   readonly keys: StoreKeys
   readonly writer: GrantWriter
   readonly resources: readonly RegisteredResource[]
-  readonly options: Pick<ResolvedOptions, 'loginScope' | 'redirectUri' | 'loginTtlSeconds' | 'logger' | 'now'>
+  readonly options: Pick<ResolvedOptions, 'loginScope' | 'offlineAccess' | 'redirectUri' | 'loginTtlSeconds' | 'logger' | 'now'>
 }
 
 export class LoginFlow {
@@ -80,10 +80,13 @@ export class LoginFlow {
     this.options = parts.options
   }
 
-  /** The scope asked for at login: `openid`, `offline_access` when offered, extra login scopes, every resource scope. */
+  /**
+   * The scope asked for at login: `openid`, `offline_access` (unless `offlineAccess: false`; whether or not the
+   * provider advertises it, since discovery may list only some scopes), extra login scopes, every resource scope.
+   */
   get loginScope(): string {
     const scopes = new Set<string>(['openid'])
-    if (this.provider.supportsScope('offline_access') !== false) scopes.add('offline_access')
+    if (this.options.offlineAccess) scopes.add('offline_access')
     for (const scope of this.options.loginScope) scopes.add(scope)
     for (const resource of this.resources) for (const scope of resource.scope.split(' ')) scopes.add(scope)
     return [...scopes].join(' ')
@@ -151,7 +154,7 @@ export class LoginFlow {
       throw new ResourceTokensError('invalid_id_token', 'the ID token was issued too long ago (iat) for this login')
     }
     if (response.refresh_token === undefined) {
-      throw new ResourceTokensError('refresh_token_missing', 'the provider issued no refresh token: it must allow offline_access (with prompt=consent) or refresh tokens for this client')
+      throw new ResourceTokensError('refresh_token_missing', this.#noRefreshToken())
     }
     const record: GrantRecord = {
       v: 1,
@@ -167,6 +170,27 @@ export class LoginFlow {
     await this.writer.install(keys, record)
     this.options.logger.info?.('login finished', { grant: keys.ref })
     return { returnTo: transaction.returnTo, claims: record.claims }
+  }
+
+  /**
+   * Why there is no refresh token, as facts: what was asked and what the provider's metadata says. No blame:
+   * a provider may issue refresh tokens only to clients registered for them, or not list scopes it supports.
+   */
+  #noRefreshToken(): string {
+    const asked = this.loginScope
+    const offline = this.options.offlineAccess
+      ? 'offline_access was asked for, with prompt=consent'
+      : 'offline_access was not asked for (offlineAccess: false)'
+    const listed = this.provider.supportsScope('offline_access')
+    const metadata =
+      listed === undefined
+        ? 'the provider\'s discovery document has no scopes_supported'
+        : listed
+          ? 'the provider\'s scopes_supported lists offline_access'
+          : 'the provider\'s scopes_supported does not list offline_access'
+    const grant = this.provider.supportsGrant('refresh_token')
+    const grants = grant === undefined ? '' : grant ? '; grant_types_supported lists refresh_token' : '; grant_types_supported does not list refresh_token'
+    return `no refresh token came back from the login: asked for scope "${asked}"; ${offline}; ${metadata}${grants}. Per-resource tokens need one: check that this client may use refresh tokens (and offline_access) at the provider`
   }
 
   #callbackUrl(callback: string | URL): URL {

@@ -11,7 +11,15 @@ export interface ResourceClientEvents {
    * The provider granted a resource more scope than was asked: audience restriction may be failing.
    * In `strictScopes` mode the token is also refused.
    */
-  scope_broadened: { grant: string; resource: string; requested: string; granted: string }
+  scope_broadened: {
+    grant: string
+    resource: string
+    requested: string
+    /** What the token carries, as far as the evidence goes (a JWT's own `scope` claim wins over the response's field). */
+    granted: string
+    /** The token's `aud` (space-separated) when it is not restricted to the resource's indicator alone. */
+    audience?: string
+  }
   /** The provider granted less than was asked (the resource may refuse the token). */
   scope_narrowed: { grant: string; resource: string; requested: string; granted: string }
   /** A refresh failed; `code` is the {@link ResourceTokensError} code thrown. */
@@ -22,7 +30,7 @@ export interface ResourceClientEvents {
    * A grant was removed: by logout, because the provider rejected its refresh token (`invalid_grant`), or
    * because a refreshed ID token failed validation or named another user (`invalid_id_token`).
    */
-  grant_removed: { grant: string; reason: 'logout' | 'invalid_grant' | 'invalid_id_token' }
+  grant_removed: { grant: string; reason: 'logout' | 'invalid_grant' | 'invalid_id_token' | 'refresh_token_dead' }
 }
 
 export type ResourceClientEventName = keyof ResourceClientEvents

@@ -3,6 +3,8 @@ import type { ResolvedOptions } from '../config/options.js'
 import { ResourceTokensConfigError, ResourceTokensError } from '../errors/resource-tokens-error.js'
 import { isLoopbackHost } from '../resources/loopback.js'
 import { safeCause } from './classify-error.js'
+import { RevocationCapture } from './revocation-capture.js'
+import type { RevocationVerdict } from './revocation-outcome.js'
 
 /** The options the provider client is built from: who we are at the provider, and how to reach it. */
 export type ProviderOptions = Pick<
@@ -17,10 +19,12 @@ export type ProviderOptions = Pick<
 export class ProviderClient {
   readonly config: client.Configuration
   readonly #pushedAuthorizationRequests: ResolvedOptions['pushedAuthorizationRequests']
+  readonly #revocations: RevocationCapture
 
-  private constructor(config: client.Configuration, pushedAuthorizationRequests: ResolvedOptions['pushedAuthorizationRequests']) {
+  private constructor(config: client.Configuration, pushedAuthorizationRequests: ResolvedOptions['pushedAuthorizationRequests'], revocations: RevocationCapture) {
     this.config = config
     this.#pushedAuthorizationRequests = pushedAuthorizationRequests
+    this.#revocations = revocations
   }
 
   /** Reads discovery and builds the client configuration. Rejects with `discovery_failed`. */
@@ -36,12 +40,15 @@ export class ProviderClient {
     // asked; we ask, so that a forged, unsigned or wrongly keyed ID token is refused (RFC 8725 section 3.1).
     const execute: Array<(config: client.Configuration) => void> = [client.enableNonRepudiationChecks]
     if (options.issuer.protocol === 'http:' && isLoopbackHost(options.issuer.hostname)) execute.push(client.allowInsecureRequests)
+    // Every request goes through the app's fetch; revocations also keep their answer (see RevocationCapture).
+    const revocations = new RevocationCapture()
+    const fetchImpl = revocations.wrap(options.fetch) as client.CustomFetch
     let config: client.Configuration
     try {
       config = await client.discovery(options.issuer, options.clientId, metadata, clientAuth(options), {
         execute,
         timeout: options.timeoutSeconds,
-        [client.customFetch]: options.fetch as client.CustomFetch,
+        [client.customFetch]: fetchImpl,
       })
     } catch (err) {
       throw new ResourceTokensError('discovery_failed', `discovery of ${options.issuer.href} failed: ${discoveryProblem(err)}`, { cause: safeCause(err) })
@@ -51,9 +58,9 @@ export class ProviderClient {
       config = new client.Configuration({ ...config.serverMetadata(), ...options.endpoints }, options.clientId, metadata, clientAuth(options))
       for (const apply of execute) apply(config)
       config.timeout = options.timeoutSeconds
-      config[client.customFetch] = options.fetch as client.CustomFetch
+      config[client.customFetch] = fetchImpl
     }
-    return new ProviderClient(config, options.pushedAuthorizationRequests)
+    return new ProviderClient(config, options.pushedAuthorizationRequests, revocations)
   }
 
   get metadata(): Readonly<client.ServerMetadata> {
@@ -109,8 +116,14 @@ export class ProviderClient {
     return client.clientCredentialsGrant(this.config, parameters, dpop === undefined ? undefined : { DPoP: dpop })
   }
 
-  async revoke(token: string, hint: 'refresh_token' | 'access_token'): Promise<void> {
-    await client.tokenRevocation(this.config, token, { token_type_hint: hint })
+  /**
+   * Revokes a token (RFC 7009) and says what the provider's answer means: `revoked` only for a 200 with an empty
+   * or JSON body, `unsupported` for `unsupported_token_type`, `failed` otherwise (an HTML page with 200 included).
+   * Never throws.
+   */
+  async revoke(token: string, hint: 'refresh_token' | 'access_token'): Promise<RevocationVerdict> {
+    const { outcome, reason } = await this.#revocations.judge(() => client.tokenRevocation(this.config, token, { token_type_hint: hint }))
+    return reason === undefined ? { outcome } : { outcome, reason }
   }
 
   get canRevoke(): boolean {

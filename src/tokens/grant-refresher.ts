@@ -2,13 +2,14 @@ import * as oauth from 'oauth4webapi'
 import type * as client from 'openid-client'
 import type { ResolvedOptions } from '../config/options.js'
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
+import type { DeadRefreshTokens, RefreshFailure } from '../grants/dead-refresh-token.js'
 import type { CachedToken, GrantRecord } from '../grants/grant-record.js'
 import type { GrantRepository, GrantSnapshot } from '../grants/grant-repository.js'
 import type { GrantWriter } from '../grants/grant-writer.js'
 import { loginRequired } from '../grants/grant-writer.js'
 import type { GrantKeys } from '../grants/store-keys.js'
 import type { TypedEmitter } from '../observability/events.js'
-import { classifyProviderError, safeCause, tokenEndpointError } from '../protocol/classify-error.js'
+import { classifyProviderError, safeCause, tokenEndpointError, type ProviderFailure } from '../protocol/classify-error.js'
 import type { ProviderClient } from '../protocol/provider-client.js'
 import type { RegisteredResource } from '../resources/resource.js'
 import { toCachedToken } from './cached-token.js'
@@ -28,8 +29,8 @@ export interface RefreshRequest {
 /**
  * One refresh_token grant (RFC 6749 section 6) for a grant, with the grant lock held: presents the refresh
  * token, decides what a failure means for the grant (retry on a rotation by another instance, removal on
- * `invalid_grant` or a bad ID token, `refresh_token_narrowed`), checks the refreshed identity and the granted
- * scope, and hands the result to the grant writer.
+ * `invalid_grant`, a dead refresh token (see {@link DeadRefreshTokens}) or a bad ID token, `refresh_token_narrowed`),
+ * checks the refreshed identity and the granted scope, and hands the result to the grant writer.
  */
 export class GrantRefresher {
   readonly #provider: ProviderClient
@@ -37,6 +38,7 @@ export class GrantRefresher {
   readonly #writer: GrantWriter
   readonly #dpop: GrantDPoP
   readonly #scopes: ScopeCheck
+  readonly #deadTokens: DeadRefreshTokens
   readonly #events: TypedEmitter
   readonly #options: Pick<ResolvedOptions, 'now' | 'logger' | 'skewMs' | 'defaultTokenLifetimeMs'>
 
@@ -46,6 +48,7 @@ export class GrantRefresher {
     writer: GrantWriter
     dpop: GrantDPoP
     scopes: ScopeCheck
+    deadTokens: DeadRefreshTokens
     events: TypedEmitter
     options: Pick<ResolvedOptions, 'now' | 'logger' | 'skewMs' | 'defaultTokenLifetimeMs'>
   }) {
@@ -54,6 +57,7 @@ export class GrantRefresher {
     this.#writer = parts.writer
     this.#dpop = parts.dpop
     this.#scopes = parts.scopes
+    this.#deadTokens = parts.deadTokens
     this.#events = parts.events
     this.#options = parts.options
   }
@@ -71,16 +75,18 @@ export class GrantRefresher {
         response = await this.#provider.refresh(rotation.refreshToken, request.parameters, dpop)
       } catch (err) {
         rotation.done()
-        return await this.#failed(keys, snapshot, request, err, attempt)
+        return await this.#failed(keys, snapshot, request, err, attempt, rotation.refreshToken)
       }
+      // The refresh token answered: whatever failed before says nothing about it any more.
+      this.#deadTokens.forget(snapshot.record.grantId)
       if (!sameIdentity(snapshot.record, response)) {
         // The refresh token may already be rotated; a grant that answers for another user is not kept either way.
         await this.#writer.remove(keys, snapshot, 'invalid_id_token')
         throw new ResourceTokensError('invalid_id_token', `refresh for ${resource.name}: the refreshed ID token names another subject or issuer; the grant was removed`)
       }
-      const token = toCachedToken(response, resource, startedAt, this.#options)
+      const { token, evidence } = toCachedToken(response, resource, startedAt, this.#options)
       // Without down-scoping the token is meant to carry everything: nothing to compare.
-      const refusal = slot === FULL_SCOPE_SLOT ? undefined : this.#scopes.check(keys.ref, token, resource)
+      const refusal = slot === FULL_SCOPE_SLOT ? undefined : this.#scopes.check(keys.ref, evidence, resource)
       const rotated = response.refresh_token !== undefined && response.refresh_token !== snapshot.record.refreshToken
       // Even a refused token's response may carry a rotated refresh token: it is stored, never dropped.
       const update = { refreshToken: response.refresh_token, idToken: response.id_token }
@@ -104,9 +110,23 @@ export class GrantRefresher {
   }
 
   /** What a refused refresh means for the grant: a retry, a removal, or the typed error to throw. */
-  async #failed(keys: GrantKeys, snapshot: GrantSnapshot, request: RefreshRequest, err: unknown, attempt: number): Promise<CachedToken> {
+  async #failed(keys: GrantKeys, snapshot: GrantSnapshot, request: RefreshRequest, err: unknown, attempt: number, presented: string): Promise<CachedToken> {
     const { resource, slot } = request
     const failure = classifyProviderError(err)
+    if (this.#deadTokens.failed(snapshot.record.grantId, presented, refreshFailure(failure)) === 'dead' && failure.kind === 'oauth_error') {
+      // Removed only if the stored grant still holds the refresh token that failed: another instance may have
+      // rotated it meanwhile, and then this answer says nothing about the grant as it is now.
+      const current = await this.#grants.readFresh(keys.grant)
+      if (current !== undefined && current.record.grantId === snapshot.record.grantId && current.record.refreshToken === snapshot.record.refreshToken) {
+        await this.#writer.remove(keys, snapshot, 'refresh_token_dead')
+        throw new ResourceTokensError(
+          'login_required',
+          `refresh for ${resource.name}: the provider answered ${failure.error} (HTTP ${failure.status}) twice in a row for the same refresh token, ` +
+            'which is taken as a refresh token it no longer knows (some providers say so without invalid_grant); the grant was removed: log in again',
+          { cause: safeCause(err), error: failure.error, status: failure.status },
+        )
+      }
+    }
     if (failure.kind === 'invalid_grant') {
       // Another instance may have rotated the refresh token a moment ago (its lock expired, or it does not
       // share our lock): if the stored grant changed, try once more with what is there now.
@@ -165,4 +185,18 @@ function isTransientIdTokenFailure(err: unknown): boolean {
     if (code === oauth.KEY_SELECTION || code === oauth.JWT_TIMESTAMP_CHECK) return true
   }
   return false
+}
+
+/** What the dead-refresh-token rule needs of a failure: an OAuth error's status and `error`, nothing else. */
+function refreshFailure(failure: ProviderFailure): RefreshFailure {
+  switch (failure.kind) {
+    case 'oauth_error':
+      // `invalid_response` is ours: a 4xx whose body was no OAuth error (empty, HTML), so no `error` at all.
+      return { status: failure.status, error: failure.error === 'invalid_response' ? undefined : failure.error }
+    case 'invalid_grant':
+    case 'transient':
+      return { status: failure.status, error: undefined }
+    default:
+      return { status: undefined, error: undefined }
+  }
 }

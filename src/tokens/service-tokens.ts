@@ -65,7 +65,7 @@ export class ServiceTokens {
     } catch (err) {
       throw tokenEndpointError(classifyProviderError(err), err, `client_credentials for ${resource.name}`)
     }
-    const token = toCachedToken(response, resource, startedAt, this.options)
+    const { token } = toCachedToken(response, resource, startedAt, this.options)
     this.#cache.set(resource.id, token)
     this.events.emit('token', { grant: 'service', resource: resource.name, scope: token.scope, tokenType: token.type, expiresIn: response.expires_in, rotated: false })
     return token

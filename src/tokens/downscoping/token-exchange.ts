@@ -65,8 +65,8 @@ export class TokenExchangeDownscoping implements Downscoping {
       if (failure.kind === 'invalid_grant' && cachedSubject) return this.obtain(keys, current, resource, true)
       throw tokenEndpointError(failure.kind === 'invalid_grant' ? { kind: 'oauth_error', error: 'invalid_grant', status: failure.status, description: undefined } : failure, err, `token exchange for ${resource.name}`)
     }
-    const token = toCachedToken(response, resource, startedAt, options)
-    const refusal = scopes.check(keys.ref, token, resource)
+    const { token, evidence } = toCachedToken(response, resource, startedAt, options)
+    const refusal = scopes.check(keys.ref, evidence, resource)
     if (refusal !== undefined) throw refusal
     if (!(await writer.store(keys, current, {}, resource.id, token))) throw loginRequired()
     events.emit('token', { grant: keys.ref, resource: resource.name, scope: token.scope, tokenType: token.type, expiresIn: response.expires_in, rotated: false })

@@ -120,6 +120,7 @@ function routerFor(parts: ProviderParts): RequestListener {
     faults: parts.tokenFaults,
     concurrentRefreshes: new ConcurrentRefreshes(settings.quirks),
     callback,
+    firstResource: () => settings.registry.keys().next().value,
   }
   return createRouter({ issuer: settings.issuer, quirks: settings.quirks, provider, callback, instrumentation, revocationFaults: parts.revocationFaults, tokenEndpoint })
 }

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { readAll } from '../http.js'
 import type { TokenFault } from './faults.js'
 import type { Instrumentation, TokenRequestRecord } from './instrumentation.js'
+import { rewriteDiscovery, rewritesDiscovery, type InteropQuirks } from './interop-quirks.js'
 import { editJsonResponse, rewriteResponse } from './interpose.js'
 import type { RequestListener } from './oidc-provider-module.js'
 import { CLIENT_AUTH_ROUTES, DISCOVERY } from './routes.js'
@@ -15,7 +16,7 @@ import type { AdapterObserver, Payload, Storage } from './storage.js'
  * oidc-provider can be configured to do it, it is (its own checks then give the error); the rest is a
  * small rewrite in front of it, and the tests using those say "(simulated provider quirk: ...)".
  */
-export interface ProviderQuirks {
+export interface ProviderQuirks extends InteropQuirks {
   /**
    * A refresh with `scope` narrows the refresh token to that scope: the rotated one ('rotated'), or the very
    * token presented when refresh tokens do not rotate ('same', implies no rotation). The provider's own scope
@@ -157,9 +158,10 @@ export async function serveDiscovery(quirks: ProviderQuirks, callback: RequestLi
   }
   if (slash) req.url = `${DISCOVERY}${url.search}`
   const omit = [...(quirks.omitDiscovery ?? []), ...(quirks.issUnadvertised === true ? ['authorization_response_iss_parameter_supported'] : [])]
-  if (omit.length > 0) {
+  if (omit.length > 0 || rewritesDiscovery(quirks)) {
     editJsonResponse(res, (json) => {
       for (const name of omit) delete json[name]
+      rewriteDiscovery(quirks, json)
     })
   }
   await callback(req, res)

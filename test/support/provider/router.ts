@@ -7,6 +7,7 @@ import { answerInteraction } from './headless-login.js'
 import type { Instrumentation } from './instrumentation.js'
 import { replayRequest } from './interpose.js'
 import type { OidcProvider, RequestListener } from './oidc-provider-module.js'
+import { revocationAnswer } from './interop-quirks.js'
 import { refuseEncodedBasic, serveDiscovery, type ProviderQuirks } from './quirks.js'
 import { DISCOVERY, isInteraction, ROUTES } from './routes.js'
 import { handleTokenRequest, type TokenEndpointContext } from './token-endpoint.js'
@@ -46,7 +47,7 @@ async function handleParRequest(ctx: RouterContext, req: IncomingMessage, res: S
 
 /** Answers with an armed fault, else lets oidc-provider revoke. */
 async function handleRevocationRequest(ctx: RouterContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const fault = ctx.revocationFaults.next()
+  const fault = ctx.revocationFaults.next() ?? revocationAnswer(ctx.quirks)
   if (!fault) return ctx.callback(req, res)
   await readAll(req) // drain, so a keep-alive connection stays usable
   sendFault(req, res, fault)

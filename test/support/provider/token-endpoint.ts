@@ -5,12 +5,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { readAll } from '../http.js'
 import { type FaultQueue, sendFault } from './faults.js'
 import type { Instrumentation } from './instrumentation.js'
-import { replayRequest } from './interpose.js'
+import { rewriteRefreshRequest, rewritesTokenResponses, rewriteTokenResponse as rewriteInteropResponse } from './interop-quirks.js'
+import { replayRequest, rewriteResponse } from './interpose.js'
 import type { RequestListener } from './oidc-provider-module.js'
 import { type ConcurrentRefreshes, rewriteTokenResponse, type TokenResponseQuirkContext, tokenRequestToReplay } from './quirks.js'
 
 /** The parts the token endpoint combines. */
 export interface TokenEndpointContext extends TokenResponseQuirkContext {
+  /** The first registered resource indicator (quirk refreshResource). */
+  firstResource(): string | undefined
   instrumentation: Instrumentation
   faults: FaultQueue
   concurrentRefreshes: ConcurrentRefreshes
@@ -39,8 +42,12 @@ export async function handleTokenRequest(ctx: TokenEndpointContext, req: Incomin
     sendFault(req, res, answer)
     return
   }
-  const replayed = tokenRequestToReplay(ctx.quirks, record, body, raw)
+  const resourceRewritten = rewriteRefreshRequest(ctx.quirks, body, ctx.firstResource())
+  const replayed = resourceRewritten === undefined
+    ? tokenRequestToReplay(ctx.quirks, record, body, raw)
+    : tokenRequestToReplay(ctx.quirks, record, resourceRewritten, Buffer.from(resourceRewritten.toString(), 'utf8'))
   rewriteTokenResponse(ctx, res, record, body.get('refresh_token'))
+  if (rewritesTokenResponses(ctx.quirks)) rewriteResponse(res, (status, text) => rewriteInteropResponse(ctx.quirks, record.grantType, status, text))
   res.once('finish', () => {
     record.status = res.statusCode
   })
