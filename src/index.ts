@@ -1,4 +1,5 @@
-export { createResourceClient, ResourceClient } from './client/resource-client.js'
+export { createResourceClient } from './client/create-resource-client.js'
+export { ResourceClient } from './client/resource-client.js'
 export type { AccessTokenInfo, ImportedGrant, LogoutResult } from './client/resource-client.js'
 export type { ClientAuthMethod, DownscopingStrategy, EndpointOverrides, ResourceClientOptions } from './config/options.js'
 export { ResourceTokensConfigError, ResourceTokensError } from './errors/resource-tokens-error.js'

@@ -1,27 +1,23 @@
 import { randomUUID } from 'node:crypto'
 import { inspect } from 'node:util'
-import type { ResourceClientOptions } from '../config/options.js'
-import { resolveOptions, resolveResources } from '../config/validate.js'
-import { DPoPKeys } from '../dpop/dpop-keys.js'
-import { ResourceTokensConfigError, ResourceTokensError } from '../errors/resource-tokens-error.js'
+import type { ResolvedOptions } from '../config/options.js'
+import { ResourceTokensError } from '../errors/resource-tokens-error.js'
 import { ResourceMetadataCheck } from '../fetch/resource-metadata.js'
-import { resourceFetch } from '../fetch/resource-fetch.js'
+import { resourceFetch, type ResourceFetchContext } from '../fetch/resource-fetch.js'
 import type { CachedToken, GrantRecord } from '../grants/grant-record.js'
-import { GrantLock } from '../grants/grant-lock.js'
-import { GrantRepository } from '../grants/grant-repository.js'
-import { grantKeys } from '../grants/store-keys.js'
-import { LoginFlow, type FinishLoginResult, type StartLoginOptions, type StartLoginResult } from '../login/login-flow.js'
-import { TypedEmitter, type ResourceClientEventName, type ResourceClientEvents } from '../observability/events.js'
+import type { GrantRepository } from '../grants/grant-repository.js'
+import type { GrantWriter } from '../grants/grant-writer.js'
+import type { StoreKeys } from '../grants/store-keys.js'
+import type { FinishLoginResult, LoginFlow, StartLoginOptions, StartLoginResult } from '../login/login-flow.js'
+import type { ResourceClientEventName, ResourceClientEvents, TypedEmitter } from '../observability/events.js'
 import { safeCause } from '../protocol/classify-error.js'
-import { ProviderClient, TOKEN_EXCHANGE } from '../protocol/provider-client.js'
+import type { ProviderClient } from '../protocol/provider-client.js'
 import { verifyImportedIdToken } from '../login/import-grant.js'
-import { ResourceMatcher } from '../resources/matcher.js'
+import type { ResourceMatcher } from '../resources/matcher.js'
 import type { RegisteredResource } from '../resources/resource.js'
-import { MemoryStore } from '../stores/memory-store.js'
 import type { TokenStore } from '../stores/token-store.js'
-import { ServiceTokens } from '../tokens/service-tokens.js'
-import { TokenManager } from '../tokens/token-manager.js'
-import { prepareStore } from './prepare-store.js'
+import type { ServiceTokens } from '../tokens/service-tokens.js'
+import type { TokenManager } from '../tokens/token-manager.js'
 
 /** A grant obtained elsewhere (e.g. by Passport), handed to {@link ResourceClient.importGrant}. */
 export interface ImportedGrant {
@@ -71,12 +67,17 @@ export class ResourceClient {
   readonly #events: TypedEmitter
   readonly #ownedStore: TokenStore | undefined
   readonly #metadata: ResourceMetadataCheck
+  readonly #keys: StoreKeys
+  readonly #writer: GrantWriter
+  readonly #options: ClientFacingOptions
   #closed = false
 
   /** @internal use {@link createResourceClient} */
   constructor(parts: {
     provider: ProviderClient
     grants: GrantRepository
+    keys: StoreKeys
+    writer: GrantWriter
     tokens: TokenManager
     service: ServiceTokens
     login: LoginFlow
@@ -84,9 +85,13 @@ export class ResourceClient {
     resources: readonly RegisteredResource[]
     events: TypedEmitter
     ownedStore: TokenStore | undefined
+    options: ClientFacingOptions
   }) {
     this.#provider = parts.provider
     this.#grants = parts.grants
+    this.#keys = parts.keys
+    this.#writer = parts.writer
+    this.#options = parts.options
     this.#tokens = parts.tokens
     this.#service = parts.service
     this.#login = parts.login
@@ -94,17 +99,17 @@ export class ResourceClient {
     this.#resources = parts.resources
     this.#events = parts.events
     this.#ownedStore = parts.ownedStore
-    this.#metadata = new ResourceMetadataCheck(parts.provider.metadata.issuer, parts.provider.options.fetch, parts.provider.options.now)
+    this.#metadata = new ResourceMetadataCheck({ issuer: parts.provider.metadata.issuer, fetch: parts.options.fetch, now: parts.options.now })
   }
 
   /** The configured redirect URI (adapters check their callback route against it). */
   get redirectUri(): string {
-    return this.#provider.options.redirectUri
+    return this.#options.redirectUri
   }
 
   /** The configured post-logout redirect URI, if any. */
   get postLogoutRedirectUri(): string | undefined {
-    return this.#provider.options.postLogoutRedirectUri
+    return this.#options.postLogoutRedirectUri
   }
 
   /** The provider's validated discovery metadata. */
@@ -160,18 +165,7 @@ export class ResourceClient {
    */
   async fetch(key: string, input: string | URL | Request, init?: RequestInit): Promise<Response> {
     this.#check(key)
-    return resourceFetch(
-      {
-        matcher: this.#matcher,
-        fetch: this.#provider.options.fetch,
-        accessToken: (k, resource, rejected) => this.#tokens.accessToken(k, resource, rejected),
-        dpopHandle: (k) => this.#tokens.dpopHandle(k),
-        metadata: this.#metadata,
-      },
-      key,
-      input,
-      init,
-    )
+    return resourceFetch({ ...this.#fetchParts(), source: (resource) => this.#tokens.source(key, resource) }, input, init)
   }
 
   /**
@@ -188,18 +182,7 @@ export class ResourceClient {
    */
   async serviceFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
     this.#check('service')
-    return resourceFetch(
-      {
-        matcher: this.#matcher,
-        fetch: this.#provider.options.fetch,
-        accessToken: (_k, resource, rejected) => this.#service.accessToken(resource, rejected),
-        dpopHandle: () => this.#service.dpopHandle(),
-        metadata: this.#metadata,
-      },
-      'service',
-      input,
-      init,
-    )
+    return resourceFetch({ ...this.#fetchParts(), source: (resource) => this.#service.source(resource) }, input, init)
   }
 
   /**
@@ -228,13 +211,13 @@ export class ResourceClient {
   /** The ID token claims of the user's grant, or `undefined` when there is no grant. */
   async claims(key: string): Promise<Readonly<Record<string, unknown>> | undefined> {
     this.#check(key)
-    return (await this.#grants.read(grantKeys(this.#provider.options.keyNamespace, key).grant))?.record.claims
+    return (await this.#grants.read(this.#keys.of(key).grant))?.record.claims
   }
 
   /** True when a grant is stored for `key`. */
   async hasGrant(key: string): Promise<boolean> {
     this.#check(key)
-    return (await this.#grants.read(grantKeys(this.#provider.options.keyNamespace, key).grant)) !== undefined
+    return (await this.#grants.read(this.#keys.of(key).grant)) !== undefined
   }
 
   /**
@@ -248,16 +231,10 @@ export class ResourceClient {
     if (typeof grant?.refreshToken !== 'string' || grant.refreshToken === '') {
       throw new ResourceTokensError('invalid_argument', '"refreshToken" must be a non-empty string')
     }
-    const claims = grant.idToken === undefined ? {} : await verifyImportedIdToken(this.#provider, grant.idToken)
-    const keys = grantKeys(this.#provider.options.keyNamespace, key)
-    const record: GrantRecord = { v: 1, grantId: randomUUID(), rev: 1, refreshToken: grant.refreshToken, idToken: grant.idToken, claims, scope: undefined, createdAt: this.#provider.options.now(), tokens: {} }
-    const previous = await this.#grants.take(keys.grant).catch(() => undefined)
-    await this.#grants.create(keys.grant, record)
-    if (previous !== undefined && previous.refreshToken !== record.refreshToken && this.#provider.canRevoke) {
-      // The imported grant replaces the old one; the old refresh token must not live on at the provider.
-      this.#provider.revoke(previous.refreshToken, 'refresh_token').catch(() => undefined)
-    }
-    this.#events.emit('login', { grant: keys.ref, subject: String(claims['sub'] ?? '') })
+    const claims = grant.idToken === undefined ? {} : await verifyImportedIdToken(this.#provider, grant.idToken, this.#options)
+    const record: GrantRecord = { v: 1, grantId: randomUUID(), rev: 1, refreshToken: grant.refreshToken, idToken: grant.idToken, claims, scope: undefined, createdAt: this.#options.now(), tokens: {} }
+    // The same path as a login: the imported grant replaces the old one, whose refresh token is revoked.
+    await this.#writer.install(this.#keys.of(key), record)
   }
 
   /**
@@ -269,7 +246,7 @@ export class ResourceClient {
    */
   async logout(key: string, options: { state?: string } = {}): Promise<LogoutResult> {
     this.#check(key)
-    const keys = grantKeys(this.#provider.options.keyNamespace, key)
+    const keys = this.#keys.of(key)
     // A record that does not decrypt is removed all the same: logout must always end the local session.
     const record = await this.#grants.take(keys.grant).catch((err: unknown) => {
       if (err instanceof ResourceTokensError && err.code === 'decryption_failed') return undefined
@@ -288,11 +265,11 @@ export class ResourceClient {
           else revocation.accessTokens.notRevoked++
         }
       }
-      this.#provider.options.logger.info?.('logged out', { grant: keys.ref, refreshToken: revocation.refreshToken, ...revocation.accessTokens })
+      this.#options.logger.info?.('logged out', { grant: keys.ref, refreshToken: revocation.refreshToken, ...revocation.accessTokens })
     }
-    const parameters: Record<string, string> = { client_id: this.#provider.options.clientId }
+    const parameters: Record<string, string> = { client_id: this.#options.clientId }
     if (record?.idToken !== undefined) parameters['id_token_hint'] = record.idToken
-    if (this.#provider.options.postLogoutRedirectUri !== undefined) parameters['post_logout_redirect_uri'] = this.#provider.options.postLogoutRedirectUri
+    if (this.#options.postLogoutRedirectUri !== undefined) parameters['post_logout_redirect_uri'] = this.#options.postLogoutRedirectUri
     if (options.state !== undefined) parameters['state'] = options.state
     return { endSessionUrl: this.#provider.endSessionUrl(parameters), revocation }
   }
@@ -319,11 +296,11 @@ export class ResourceClient {
 
   /** Never print internals: `util.inspect(client)` shows the configuration's public parts only. */
   [inspect.custom](): string {
-    return `ResourceClient { issuer: '${this.#provider.options.issuer.href}', clientId: '${this.#provider.options.clientId}', resources: [${this.#resources.map((r) => `'${r.name}'`).join(', ')}] }`
+    return `ResourceClient { issuer: '${this.#options.issuer.href}', clientId: '${this.#options.clientId}', resources: [${this.#resources.map((r) => `'${r.name}'`).join(', ')}] }`
   }
 
   toJSON(): Record<string, unknown> {
-    return { issuer: this.#provider.options.issuer.href, clientId: this.#provider.options.clientId, resources: this.#resources.map((r) => r.name) }
+    return { issuer: this.#options.issuer.href, clientId: this.#options.clientId, resources: this.#resources.map((r) => r.name) }
   }
 
   async #revoke(token: string, hint: 'refresh_token' | 'access_token'): Promise<'revoked' | 'failed'> {
@@ -331,9 +308,13 @@ export class ResourceClient {
       await this.#provider.revoke(token, hint)
       return 'revoked'
     } catch (err) {
-      this.#provider.options.logger.debug?.('revocation refused', { hint, reason: safeCause(err).message })
+      this.#options.logger.debug?.('revocation refused', { hint, reason: safeCause(err).message })
       return 'failed'
     }
+  }
+
+  #fetchParts(): Omit<ResourceFetchContext, 'source'> {
+    return { matcher: this.#matcher, fetch: this.#options.fetch, metadata: this.#metadata }
   }
 
   #resourceFor(url: string | URL): RegisteredResource {
@@ -352,39 +333,5 @@ function toInfo(token: CachedToken, resource: RegisteredResource): AccessTokenIn
   return { value: token.value, type: token.type, scope: token.scope, expiresAt: token.expiresAt, resource: resource.name }
 }
 
-/**
- * Creates a client: validates the options, reads the provider's discovery document, and prepares the store.
- *
- * @throws `ResourceTokensConfigError` (`invalid_config`) for bad options, naming the option;
- * `ResourceTokensError` `discovery_failed` when discovery fails or its `issuer` differs from `issuer`.
- * @example
- * ```ts
- * const client = await createResourceClient({
- *   issuer: 'https://as.example.com',
- *   clientId: 'app', clientSecret: process.env.CLIENT_SECRET,
- *   redirectUri: 'https://app.example.com/callback',
- *   resources: [{ url: 'https://contacts.example.com/api', scope: 'contacts:read' }],
- * })
- * ```
- */
-export async function createResourceClient(options: ResourceClientOptions): Promise<ResourceClient> {
-  const resolved = resolveOptions(options)
-  const resources = resolveResources(options.resources, resolved.resourceIndicators)
-  const userStore = options.store
-  const store = prepareStore(userStore ?? new MemoryStore({ now: resolved.now }), resolved.encryptionSecrets)
-  const provider = await ProviderClient.discover(resolved)
-  if (resolved.downscoping === 'none') {
-    resolved.logger.warn?.('downscoping is "none": every resource receives the same full-scope token, so a compromised resource can replay it on the others')
-  }
-  if (resolved.downscoping === 'token-exchange' && provider.supportsGrant(TOKEN_EXCHANGE) === false) {
-    throw new ResourceTokensConfigError('"downscoping" is "token-exchange" but the provider does not offer the token-exchange grant (RFC 8693)')
-  }
-  const events = new TypedEmitter()
-  const grants = new GrantRepository(store, { cacheSize: resolved.cacheSize, grantTtlSeconds: resolved.grantTtlSeconds, now: resolved.now })
-  const lock = new GrantLock(store, { ttlMs: resolved.lockTtlMs, timeoutMs: resolved.lockTimeoutMs })
-  const dpopKeys = new DPoPKeys(provider)
-  const tokens = new TokenManager(provider, grants, lock, events, resolved, dpopKeys)
-  const service = new ServiceTokens(provider, dpopKeys, events, resolved)
-  const login = new LoginFlow(provider, store, grants, resources, events, resolved)
-  return new ResourceClient({ provider, grants, tokens, service, login, matcher: new ResourceMatcher(resources), resources, events, ownedStore: userStore === undefined ? store : undefined })
-}
+/** The part of the options the client object itself reads. */
+export type ClientFacingOptions = Pick<ResolvedOptions, 'issuer' | 'clientId' | 'redirectUri' | 'postLogoutRedirectUri' | 'fetch' | 'now' | 'logger' | 'timeoutSeconds'>

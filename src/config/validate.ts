@@ -1,13 +1,12 @@
 import type { CryptoKey } from 'openid-client'
 import { ResourceTokensConfigError } from '../errors/resource-tokens-error.js'
+import { isScopeToken } from '../lib/scope-token.js'
 import { defaultLogger } from '../observability/logger.js'
 import { isLoopbackHost, isSecureOrLoopback } from '../resources/loopback.js'
 import type { RegisteredResource, ResourceDefinition } from '../resources/resource.js'
 import type { ClientAuthMethod, ResolvedOptions, ResourceClientOptions } from './options.js'
 
 const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt']
-// RFC 6749 appendix A.4: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
 
 /** Validates options once and fills in defaults. Throws `ResourceTokensConfigError` naming the option. */
 export function resolveOptions(options: ResourceClientOptions): ResolvedOptions {
@@ -185,7 +184,7 @@ function splitScope(value: unknown, name: string, allowEmpty: boolean): string[]
   if (typeof value !== 'string') fail(`${name} must be a string`)
   const tokens = value.split(' ').filter((t) => t !== '')
   if (!allowEmpty && tokens.length === 0) fail(`${name} must not be empty`)
-  for (const token of tokens) if (!SCOPE_TOKEN.test(token)) fail(`${name} has an invalid scope token`)
+  for (const token of tokens) if (!isScopeToken(token)) fail(`${name} has an invalid scope token`)
   return tokens
 }
 

@@ -1,5 +1,7 @@
 import { calculateJwkThumbprint, exportJWK, importJWK, type JWK } from 'jose'
 import * as client from 'openid-client'
+import { ResourceTokensError } from '../errors/resource-tokens-error.js'
+import { BoundedMap } from '../lib/bounded-map.js'
 import type { ProviderClient } from '../protocol/provider-client.js'
 
 /** A DPoP key pair in the form it is stored with the grant (encrypted at rest by the store layer). */
@@ -19,7 +21,7 @@ const MAX_HANDLES = 10_000
  * The private key is imported non-extractable; it only leaves memory inside the (encrypted) grant record.
  */
 export class DPoPKeys {
-  readonly #handles = new Map<string, Promise<client.DPoPHandle>>()
+  readonly #handles = new BoundedMap<Promise<client.DPoPHandle>>(MAX_HANDLES)
 
   constructor(private readonly provider: ProviderClient) {}
 
@@ -33,15 +35,12 @@ export class DPoPKeys {
   /** The handle for a stored key pair. */
   async handle(key: StoredDPoPKey): Promise<client.DPoPHandle> {
     const id = await calculateJwkThumbprint(key.publicJwk as JWK)
-    let handle = this.#handles.get(id)
+    let handle = this.#handles.get(id, 0)
     if (handle === undefined) {
       handle = this.#createHandle(key)
       handle.catch(() => this.#handles.delete(id))
-      this.#handles.set(id, handle)
-      if (this.#handles.size > MAX_HANDLES) {
-        const oldest = this.#handles.keys().next()
-        if (oldest.done !== true) this.#handles.delete(oldest.value)
-      }
+      // Handles do not expire: they hold no secret beyond the key, and remember the resources' DPoP nonces.
+      this.#handles.set(id, handle, Infinity, 0)
     }
     return handle
   }
@@ -51,7 +50,7 @@ export class DPoPKeys {
       importJWK(key.privateJwk as JWK, ALG, { extractable: false }),
       importJWK(key.publicJwk as JWK, ALG, { extractable: true }),
     ])
-    if (privateKey instanceof Uint8Array || publicKey instanceof Uint8Array || !(privateKey instanceof (globalThis as unknown as { CryptoKey: abstract new () => unknown }).CryptoKey)) throw new TypeError('unexpected key type')
+    if (privateKey instanceof Uint8Array || publicKey instanceof Uint8Array || !(privateKey instanceof (globalThis as unknown as { CryptoKey: abstract new () => unknown }).CryptoKey)) throw new ResourceTokensError('invalid_argument', 'the stored DPoP key is not an asymmetric key pair')
     return client.getDPoPHandle(this.provider.config, { privateKey, publicKey })
   }
 }

@@ -22,7 +22,6 @@
  *   (a frozen Redis may still apply it when it wakes); reads are safe to retry.
  * - `lock_timeout`: the per-grant refresh lock could not be won in time.
  * - `decryption_failed`: a stored record did not decrypt (tampered, moved to another key, or an unknown secret).
- * - `revocation_failed`: informational code used in logout reports; logout itself never throws it.
  * - `refresh_token_narrowed`: the provider narrowed the refresh token to the last scope asked for, so another
  *   resource's refresh was refused. Use `downscoping: 'token-exchange'` or `'none'`, or fix the provider.
  * - `resource_metadata_mismatch`: a resource answered 401 with RFC 9728 metadata that names another resource
@@ -47,7 +46,6 @@ export type ResourceTokensErrorCode =
   | 'store_unavailable'
   | 'lock_timeout'
   | 'decryption_failed'
-  | 'revocation_failed'
   | 'invalid_argument'
   | 'introspection_failed'
   | 'refresh_token_narrowed'
@@ -66,9 +64,14 @@ export interface ResourceTokensErrorDetails {
 }
 
 /**
- * The one error class of this library. `code` is stable and is what callers should branch on;
- * `message` is for people, lowercase, and never contains a token, code, verifier or secret.
+ * The one error base of this library: everything it throws at a caller is one (or a subclass). `code` is
+ * stable and is what callers should branch on; `message` is for people, lowercase, and never contains a
+ * token, code, verifier or secret.
  *
+ * Subclasses may narrow `code` to a union of their own through the type parameter (the guard's errors carry
+ * RFC 6750 `error` values), so `instanceof ResourceTokensError` catches every error of the library.
+ *
+ * @typeParam C The codes an error of this class can carry.
  * @example
  * ```ts
  * try {
@@ -79,9 +82,9 @@ export interface ResourceTokensErrorDetails {
  * }
  * ```
  */
-export class ResourceTokensError extends Error {
+export class ResourceTokensError<C extends string = ResourceTokensErrorCode> extends Error {
   override readonly name: string = 'ResourceTokensError'
-  readonly code: ResourceTokensErrorCode
+  readonly code: C
   /** OAuth 2.0 `error` value, when the failure came with one. */
   readonly error: string | undefined
   /** Scope involved in the failure (e.g. what a resource asked for with `insufficient_scope`). */
@@ -89,7 +92,7 @@ export class ResourceTokensError extends Error {
   /** HTTP status involved in the failure, when there was one. */
   readonly status: number | undefined
 
-  constructor(code: ResourceTokensErrorCode, message: string, details: ResourceTokensErrorDetails = {}) {
+  constructor(code: C, message: string, details: ResourceTokensErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause })
     this.code = code
     this.error = details.error
@@ -102,7 +105,7 @@ export class ResourceTokensError extends Error {
  * Thrown at construction time for bad options; `code` is always `invalid_config`.
  * A subclass so that `instanceof ResourceTokensError` still holds.
  */
-export class ResourceTokensConfigError extends ResourceTokensError {
+export class ResourceTokensConfigError extends ResourceTokensError<'invalid_config'> {
   override readonly name: string = 'ResourceTokensConfigError'
   constructor(message: string, details: ResourceTokensErrorDetails = {}) {
     super('invalid_config', message, details)

@@ -1,9 +1,9 @@
 import * as oauth from 'oauth4webapi'
 import type * as client from 'openid-client'
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
-import type { CachedToken } from '../grants/grant-record.js'
 import type { ResourceMatcher } from '../resources/matcher.js'
 import type { RegisteredResource } from '../resources/resource.js'
+import type { TokenSource } from '../tokens/token-source.js'
 import { challengeError } from './challenges.js'
 import type { ResourceMetadataCheck } from './resource-metadata.js'
 import { isReplayable, REDIRECT_STATUSES, redirectDropsBody, type RequestBody } from './request-body.js'
@@ -15,8 +15,8 @@ const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'con
 export interface ResourceFetchContext {
   readonly matcher: ResourceMatcher
   readonly fetch: typeof fetch
-  accessToken(key: string, resource: RegisteredResource, rejected?: string): Promise<CachedToken>
-  dpopHandle(key: string): Promise<client.DPoPHandle | undefined>
+  /** The token source of one resource, for the grant this fetch acts for (a user's, or the app's own). */
+  source(resource: RegisteredResource): TokenSource
   /** RFC 9728: confirms a resource's metadata before a retry (see resource-metadata.ts). */
   readonly metadata: ResourceMetadataCheck
 }
@@ -38,7 +38,7 @@ interface Hop {
  * `invalid_token` is retried once with a new token when the body can be sent again; a 403
  * `insufficient_scope` becomes a typed error.
  */
-export async function resourceFetch(ctx: ResourceFetchContext, key: string, input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+export async function resourceFetch(ctx: ResourceFetchContext, input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
   const request = input instanceof Request ? input : undefined
   const start = toUrl(request?.url ?? (input as string | URL))
   const resource = ctx.matcher.match(start)
@@ -61,7 +61,7 @@ export async function resourceFetch(ctx: ResourceFetchContext, key: string, inpu
     leftResource ||= ctx.matcher.match(hop.url) !== resource
     const response =
       !leftResource
-        ? await sendWithToken(ctx, key, resource, hop, signal, replayable)
+        ? await sendWithToken(ctx, resource, hop, signal, replayable)
         : await ctx.fetch(hop.url, { method: hop.method, headers: hop.headers, body: hop.body, redirect: 'manual', ...(signal === undefined ? {} : { signal }) })
 
     const location = response.headers.get('location')
@@ -86,12 +86,13 @@ export async function resourceFetch(ctx: ResourceFetchContext, key: string, inpu
   }
 }
 
-async function sendWithToken(ctx: ResourceFetchContext, key: string, resource: RegisteredResource, hop: Hop, signal: AbortSignal | undefined, replayable: boolean): Promise<Response> {
-  let token = await ctx.accessToken(key, resource)
+async function sendWithToken(ctx: ResourceFetchContext, resource: RegisteredResource, hop: Hop, signal: AbortSignal | undefined, replayable: boolean): Promise<Response> {
+  const source = ctx.source(resource)
+  let token = await source.token()
   let retriedToken = false
   let retriedNonce = false
   for (;;) {
-    const dpop = token.type === 'dpop' ? await ctx.dpopHandle(key) : undefined
+    const dpop = token.type === 'dpop' ? await source.dpopHandle() : undefined
     const { response, challenges } =
       dpop === undefined ? await sendBearer(ctx, token.value, hop, signal) : await sendDPoP(ctx, token.value, dpop, resource, hop, signal)
     const challenge = challengeError(challenges)
@@ -106,7 +107,7 @@ async function sendWithToken(ctx: ResourceFetchContext, key: string, resource: R
       retriedToken = true
       await response.body?.cancel()
       if (challenge.resourceMetadata !== undefined) await ctx.metadata.confirm(resource, challenge.resourceMetadata, signal)
-      token = await ctx.accessToken(key, resource, token.value)
+      token = await source.token(token.value)
       continue
     }
     if (response.status === 403 && challenge.error === 'insufficient_scope') {

@@ -1,31 +1,43 @@
+import * as oauth from 'oauth4webapi'
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
+import { BoundedMap } from '../lib/bounded-map.js'
 import { isSecureOrLoopback } from '../resources/loopback.js'
 import type { RegisteredResource } from '../resources/resource.js'
 
 /** How long a resource's confirmed metadata is trusted before it is read again. */
 const CONFIRMED_FOR_MS = 10 * 60 * 1000
 const METADATA_TIMEOUT_MS = 5000
+/** A metadata document is a few hundred bytes; a resource must not make this client buffer more. */
+const MAX_METADATA_BYTES = 64 * 1024
+const MAX_CONFIRMED = 1000
 
 /**
  * RFC 9728 on the client side. When a resource answers 401 with `resource_metadata`, the library reads that
  * document (without any credential) and confirms that the resource names the identifier it was registered
  * with and this client's authorization server, before it spends a new token on a retry. A mismatch means the
  * resource (or whoever answers for it) expects tokens from elsewhere: it is refused, never followed.
+ *
+ * oauth4webapi validates the response (status, JSON object, `resource` equal to the expected identifier).
+ * What it does not do is ours: it reads from any URL it is given, so the same-origin and https rules, the
+ * time and size bounds and the refusal of redirects are here; and it does not compare `authorization_servers`
+ * with the issuer this client trusts. Every failure is a refusal (fail closed), never a retry.
  */
 export class ResourceMetadataCheck {
-  readonly #confirmed = new Map<string, number>()
+  readonly #confirmed = new BoundedMap<true>(MAX_CONFIRMED)
+  readonly #issuer: string
+  readonly #fetch: typeof fetch
+  readonly #now: () => number
 
-  constructor(
-    private readonly issuer: string,
-    private readonly fetchImpl: typeof fetch,
-    private readonly now: () => number,
-  ) {}
+  constructor(options: { issuer: string; fetch: typeof fetch; now: () => number }) {
+    this.#issuer = options.issuer
+    this.#fetch = options.fetch
+    this.#now = options.now
+  }
 
   /** Resolves when the metadata at `metadataUrl` matches `resource`; rejects `resource_metadata_mismatch` otherwise. */
   async confirm(resource: RegisteredResource, metadataUrl: string, signal: AbortSignal | undefined): Promise<void> {
     const cacheKey = `${resource.id}\n${metadataUrl}`
-    const until = this.#confirmed.get(cacheKey)
-    if (until !== undefined && until > this.now()) return
+    if (this.#confirmed.get(cacheKey, this.#now()) !== undefined) return
     let url: URL
     try {
       url = new URL(metadataUrl)
@@ -36,32 +48,61 @@ export class ResourceMetadataCheck {
     // The document lives at the resource's own well-known URL (RFC 9728 section 3.1): a 401 must not make this
     // client fetch from any other host (that would let a resource point it anywhere).
     if (url.origin !== resource.origin) throw mismatch(resource, 'its resource_metadata URL is on another origin')
-    let document: unknown
-    try {
-      const timeout = AbortSignal.timeout(METADATA_TIMEOUT_MS)
-      const response = await this.fetchImpl(url, { headers: { accept: 'application/json' }, redirect: 'error', signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) })
-      if (response.status !== 200) {
-        await response.body?.cancel()
-        throw new Error(`HTTP ${response.status}`)
-      }
-      document = await response.json()
-    } catch (err) {
-      // The reason is ours (status, timeout), never the body: a resource must not write into our messages.
-      const reason = err instanceof Error && /^HTTP \d{3}$/.test(err.message) ? err.message : 'unreadable'
-      throw mismatch(resource, `its metadata could not be read (${reason})`)
-    }
-    const metadata = (typeof document === 'object' && document !== null ? document : {}) as { resource?: unknown; authorization_servers?: unknown }
-    const expected = resource.indicator ?? resource.id
-    if (typeof metadata.resource !== 'string' || !sameIdentifier(metadata.resource, expected)) {
-      throw mismatch(resource, 'its metadata names another resource identifier')
-    }
+    const metadata = await this.#read(resource, url, signal)
     const servers = Array.isArray(metadata.authorization_servers) ? metadata.authorization_servers : []
-    if (!servers.some((server) => typeof server === 'string' && sameIdentifier(server, this.issuer))) {
+    if (!servers.some((server) => typeof server === 'string' && sameIdentifier(server, this.#issuer))) {
       throw mismatch(resource, 'its metadata does not name this client\'s authorization server')
     }
-    if (this.#confirmed.size > 1000) this.#confirmed.clear()
-    this.#confirmed.set(cacheKey, this.now() + CONFIRMED_FOR_MS)
+    const now = this.#now()
+    this.#confirmed.set(cacheKey, true, now + CONFIRMED_FOR_MS, now)
   }
+
+  async #read(resource: RegisteredResource, url: URL, signal: AbortSignal | undefined): Promise<oauth.ResourceServer> {
+    let response: Response
+    try {
+      const timeout = AbortSignal.timeout(METADATA_TIMEOUT_MS)
+      const fetched = await this.#fetch(url, { headers: { accept: 'application/json' }, redirect: 'error', signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) })
+      response = await bounded(fetched)
+    } catch {
+      throw mismatch(resource, 'its metadata could not be read (unreadable)')
+    }
+    try {
+      return await oauth.processResourceDiscoveryResponse(new URL(resource.indicator ?? resource.id), response)
+    } catch (err) {
+      // The reason is ours (status, which check), never the body: a resource must not write into our messages.
+      const code = err instanceof oauth.OperationProcessingError ? err.code : undefined
+      if (code === oauth.RESPONSE_IS_NOT_CONFORM) throw mismatch(resource, `its metadata could not be read (HTTP ${response.status})`)
+      if (code === oauth.JSON_ATTRIBUTE_COMPARISON || code === oauth.INVALID_RESPONSE || err instanceof TypeError) {
+        throw mismatch(resource, 'its metadata names another resource identifier')
+      }
+      throw mismatch(resource, 'its metadata could not be read (unreadable)')
+    }
+  }
+}
+
+/** The response with its body read into memory, at most {@link MAX_METADATA_BYTES}; larger ones reject. */
+async function bounded(response: Response): Promise<Response> {
+  if (response.status !== 200) {
+    // Only a 200 is read; the body of anything else is not wanted (and 204 or 304 may not have one).
+    await response.body?.cancel()
+    return new Response(null, { status: response.status, headers: response.headers })
+  }
+  const chunks: Uint8Array[] = []
+  let size = 0
+  const reader = response.body?.getReader()
+  if (reader !== undefined) {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      size += value.byteLength
+      if (size > MAX_METADATA_BYTES) {
+        await reader.cancel()
+        throw new Error('metadata too large')
+      }
+      chunks.push(value)
+    }
+  }
+  return new Response(Buffer.concat(chunks), { status: response.status, headers: response.headers })
 }
 
 /** Identifiers compare as strings, except that a bare origin with and without its trailing slash is the same. */

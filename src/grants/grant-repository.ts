@@ -1,4 +1,5 @@
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
+import { BoundedMap } from '../lib/bounded-map.js'
 import type { StoreWriteOptions, TokenStore } from '../stores/token-store.js'
 import { parseGrant, serializeGrant, type GrantRecord } from './grant-record.js'
 
@@ -8,16 +9,14 @@ export interface GrantSnapshot {
   readonly raw: string
 }
 
-interface CacheEntry {
-  readonly snapshot: GrantSnapshot
-  readonly cachedAt: number
-}
-
 /**
  * How long a cached grant is used without looking at the store. Notifications keep the cache coherent; this
  * bound covers what they do not report (a record expiring in the store, a notification lost in transit).
  */
 const MAX_CACHE_AGE_MS = 60_000
+
+/** The key a store's change notification carries when anything may have changed (e.g. after a reconnect). */
+const ALL_KEYS = '*'
 
 /**
  * Reads and writes grants through the store, with a bounded in-process cache in front of it.
@@ -30,10 +29,9 @@ const MAX_CACHE_AGE_MS = 60_000
  */
 export class GrantRepository {
   readonly #store: TokenStore
-  readonly #cache = new Map<string, CacheEntry>()
+  readonly #cache: BoundedMap<GrantSnapshot>
   /** Bumped on every announced change; a read started before a bump does not fill the cache. */
   #generation = 0
-  readonly #cacheSize: number
   readonly #ttlSeconds: number
   readonly #unsubscribe: (() => void) | undefined
 
@@ -43,14 +41,14 @@ export class GrantRepository {
     this.#store = store
     this.#now = options.now
     this.#ttlSeconds = options.grantTtlSeconds
-    this.#cacheSize = store.subscribe === undefined ? 0 : options.cacheSize
+    this.#cache = new BoundedMap(store.subscribe === undefined ? 0 : options.cacheSize)
     this.#unsubscribe = store.subscribe?.((key) => this.#invalidate(key))
   }
 
   /** The grant under `storeKey`, from the cache when it is coherent. */
   async read(storeKey: string): Promise<GrantSnapshot | undefined> {
-    const cached = this.#cache.get(storeKey)
-    if (cached !== undefined && this.#now() - cached.cachedAt < MAX_CACHE_AGE_MS) return cached.snapshot
+    const cached = this.#cache.get(storeKey, this.#now())
+    if (cached !== undefined) return cached
     return this.readFresh(storeKey)
   }
 
@@ -65,7 +63,10 @@ export class GrantRepository {
       return undefined
     }
     const snapshot = { record, raw }
-    if (this.#generation === generation) this.#remember(storeKey, snapshot)
+    if (this.#generation === generation) {
+      const now = this.#now()
+      this.#cache.set(storeKey, snapshot, now + MAX_CACHE_AGE_MS, now)
+    }
     return snapshot
   }
 
@@ -107,20 +108,9 @@ export class GrantRepository {
     return { ttlSeconds: this.#ttlSeconds }
   }
 
-  #remember(storeKey: string, snapshot: GrantSnapshot): void {
-    if (this.#cacheSize === 0) return
-    this.#cache.delete(storeKey)
-    this.#cache.set(storeKey, { snapshot, cachedAt: this.#now() })
-    if (this.#cache.size > this.#cacheSize) {
-      // Map iteration order is insertion order: the first key is the least recently written.
-      const oldest = this.#cache.keys().next()
-      if (oldest.done !== true) this.#cache.delete(oldest.value)
-    }
-  }
-
   #invalidate(storeKey: string): void {
     this.#generation++
-    if (storeKey === '*') this.#cache.clear()
+    if (storeKey === ALL_KEYS) this.#cache.clear()
     else this.#cache.delete(storeKey)
   }
 }

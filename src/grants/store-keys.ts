@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto'
+import { BoundedMap } from '../lib/bounded-map.js'
+import { sha256 } from '../lib/hash.js'
 
 /**
  * Store keys derived from the app's grant key. The app's key may be a session id, a credential in its
@@ -14,29 +15,33 @@ export interface GrantKeys {
 }
 
 /**
- * `namespace` separates clients that share a store (issuer and client id): a grant of one provider is
- * never found, used or revoked by a client of another.
+ * The one owner of store key derivation for a client. `namespace` separates clients that share a store
+ * (issuer and client id): a grant of one provider is never found, used or revoked by a client of another.
+ * Derived keys are memoised per client in a small bounded map: the hot path asks for the same few keys again
+ * and again, and a SHA-256 with its strings per request measured about 1 µs (docs/BENCHMARKS.md).
  */
-export function grantKeys(namespace: string, key: string): GrantKeys {
-  // Memoized: the hot path asks for the same few keys again and again; the map is small and bounded.
-  const memoKey = `${namespace}\0${key}`
-  const known = memo.get(memoKey)
-  if (known !== undefined) return known
-  const keys = computeKeys(namespace, key)
-  if (memo.size >= MEMO_SIZE) memo.clear()
-  memo.set(memoKey, keys)
-  return keys
-}
-
 const MEMO_SIZE = 1000
-const memo = new Map<string, GrantKeys>()
 
-function computeKeys(namespace: string, key: string): GrantKeys {
-  const digest = createHash('sha256').update(namespace, 'utf8').update('\0').update(key, 'utf8').digest('base64url')
-  return {
-    ref: digest.slice(0, 12),
-    grant: `grant:${digest}`,
-    lock: `lock:grant:${digest}`,
-    transaction: (state) => `tx:${digest}:${createHash('sha256').update(state, 'utf8').digest('base64url')}`,
+export class StoreKeys {
+  readonly #namespace: string
+  readonly #memo = new BoundedMap<GrantKeys>(MEMO_SIZE)
+
+  constructor(namespace: string) {
+    this.#namespace = namespace
+  }
+
+  /** The store keys of the grant the app calls `key`. */
+  of(key: string): GrantKeys {
+    const known = this.#memo.get(key, 0)
+    if (known !== undefined) return known
+    const digest = sha256(this.#namespace, key)
+    const keys: GrantKeys = {
+      ref: digest.slice(0, 12),
+      grant: `grant:${digest}`,
+      lock: `lock:grant:${digest}`,
+      transaction: (state) => `tx:${digest}:${sha256(state)}`,
+    }
+    this.#memo.set(key, keys, Infinity, 0)
+    return keys
   }
 }

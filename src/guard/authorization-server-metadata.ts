@@ -1,73 +1,45 @@
-// Finds the issuer's jwks_uri and introspection_endpoint from its discovery document (OpenID Connect
-// Discovery 1.0 section 4, falling back to RFC 8414 section 3), once, single-flight.
+// Finds the issuer's jwks_uri and introspection_endpoint from its discovery document, once, single-flight.
+// oauth4webapi builds the well-known URLs (OpenID Connect Discovery 1.0 section 4, RFC 8414 section 3.1),
+// fetches without following redirects and checks status, JSON and `issuer` (RFC 8414 section 3.3). Kept
+// here because it does not do them: trying the RFC 8414 document when the OpenID one fails, refusing
+// endpoint URLs that are not https (http only on loopback) before jose or the introspector use them, and
+// not caching a failure.
+import * as oauth from 'oauth4webapi'
+
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
 import { isSecureOrLoopback } from '../resources/loopback.js'
-
-const TIMEOUT_MS = 5000
+import { failureStatus, issuerHttpOptions, processResponse } from './issuer-http.js'
 
 export interface AuthorizationServerEndpoints {
   jwksUri: URL | undefined
   introspectionEndpoint: URL | undefined
 }
 
-/** The two well-known URLs to try, in order (RFC 8414 section 3.1 inserts its suffix before the path). */
-export function discoveryUrls(issuer: string): URL[] {
-  const url = new URL(issuer)
-  const path = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '')
-  return [
-    new URL(`${url.origin}${path}/.well-known/openid-configuration`),
-    new URL(`${url.origin}/.well-known/oauth-authorization-server${path}`),
-  ]
-}
+/** The documents to try, in order: OpenID Connect Discovery, then RFC 8414. */
+const ALGORITHMS = ['oidc', 'oauth2'] as const
 
-function endpoint(metadata: Record<string, unknown>, name: string, source: URL): URL | undefined {
+function endpoint(metadata: oauth.AuthorizationServer, name: 'jwks_uri' | 'introspection_endpoint'): URL | undefined {
   const value = metadata[name]
   if (value === undefined) return undefined
-  let url: URL | undefined
-  try {
-    if (typeof value === 'string') url = new URL(value)
-  } catch {
-    url = undefined
-  }
+  const url = typeof value === 'string' && URL.canParse(value) ? new URL(value) : undefined
   if (url === undefined || !isSecureOrLoopback(url)) {
-    throw new ResourceTokensError('discovery_failed', `"${name}" in ${source.href} must be an https URL`)
+    throw new ResourceTokensError('discovery_failed', `"${name}" in the discovery document of ${metadata.issuer} must be an https URL`)
   }
   return url
 }
 
-async function fetchMetadata(url: URL, issuer: string, fetchImpl: typeof fetch): Promise<AuthorizationServerEndpoints> {
-  let response: Response
+async function fetchMetadata(issuer: URL, algorithm: (typeof ALGORITHMS)[number], fetchImpl: typeof fetch): Promise<AuthorizationServerEndpoints> {
+  let metadata: oauth.AuthorizationServer
   try {
-    response = await fetchImpl(url.href, {
-      headers: { accept: 'application/json' },
-      redirect: 'manual',
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    })
+    const response = await oauth.discoveryRequest(issuer, { ...issuerHttpOptions(issuer, fetchImpl), algorithm })
+    metadata = await processResponse(response, (r) => oauth.processDiscoveryResponse(issuer, r))
   } catch (cause) {
-    throw new ResourceTokensError('discovery_failed', `could not fetch ${url.href}`, { cause })
+    const status = failureStatus(cause)
+    const document = algorithm === 'oidc' ? 'openid-configuration' : 'oauth-authorization-server'
+    const reason = cause instanceof Error ? cause.message : 'unknown failure'
+    throw new ResourceTokensError('discovery_failed', `${document} discovery of ${issuer.href} failed: ${reason}`, status === undefined ? { cause } : { cause, status })
   }
-  if (response.status !== 200) {
-    await response.body?.cancel()
-    throw new ResourceTokensError('discovery_failed', `${url.href} answered ${response.status}`, { status: response.status })
-  }
-  let metadata: unknown
-  try {
-    metadata = await response.json()
-  } catch (cause) {
-    throw new ResourceTokensError('discovery_failed', `${url.href} did not return JSON`, { cause })
-  }
-  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
-    throw new ResourceTokensError('discovery_failed', `${url.href} did not return a JSON object`)
-  }
-  const record = metadata as Record<string, unknown>
-  // RFC 8414 section 3.3: the issuer in the document must be identical to the one we asked about.
-  if (record['issuer'] !== issuer) {
-    throw new ResourceTokensError('discovery_failed', `"issuer" in ${url.href} does not match the configured issuer`)
-  }
-  return {
-    jwksUri: endpoint(record, 'jwks_uri', url),
-    introspectionEndpoint: endpoint(record, 'introspection_endpoint', url),
-  }
+  return { jwksUri: endpoint(metadata, 'jwks_uri'), introspectionEndpoint: endpoint(metadata, 'introspection_endpoint') }
 }
 
 /**
@@ -75,13 +47,14 @@ async function fetchMetadata(url: URL, issuer: string, fetchImpl: typeof fetch):
  * verifier; a failure is not cached, so the next request tries again.
  */
 export function createEndpointResolver(issuer: string, fetchImpl: typeof fetch): () => Promise<AuthorizationServerEndpoints> {
+  const issuerUrl = new URL(issuer)
   let resolved: AuthorizationServerEndpoints | undefined
   let pending: Promise<AuthorizationServerEndpoints> | undefined
   const discover = async (): Promise<AuthorizationServerEndpoints> => {
     let lastError: unknown
-    for (const url of discoveryUrls(issuer)) {
+    for (const algorithm of ALGORITHMS) {
       try {
-        return await fetchMetadata(url, issuer, fetchImpl)
+        return await fetchMetadata(issuerUrl, algorithm, fetchImpl)
       } catch (err) {
         lastError = err
       }

@@ -4,7 +4,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 
 import { EmbeddedJWK, calculateJwkThumbprint, errors, jwtVerify, type JWK, type JWTPayload } from 'jose'
 
-import { BoundedCache } from './bounded-cache.js'
+import { BoundedMap } from '../lib/bounded-map.js'
 import { GuardError, type GuardChallengeContext } from './guard-error.js'
 import type { ResolvedDpop } from './resolve-options.js'
 
@@ -79,7 +79,7 @@ export class DpopProofVerifier {
   readonly #config: ResolvedDpop
   readonly #context: GuardChallengeContext
   readonly #nonces: DpopNonces | undefined
-  readonly #seen = new BoundedCache<true>(REPLAY_CACHE_SIZE)
+  readonly #seen = new BoundedMap<true>(REPLAY_CACHE_SIZE)
 
   constructor(config: ResolvedDpop, context: GuardChallengeContext) {
     this.#config = config
@@ -101,14 +101,45 @@ export class DpopProofVerifier {
    * {@link GuardError} `invalid_dpop_proof` or `use_dpop_nonce`.
    */
   async verify(values: readonly string[], request: ProofContext, now: number): Promise<void> {
+    const { payload, jwk } = await this.#verifySignature(values, now)
+    const { jti, htm, htu, iat, ath, nonce } = payload as Record<string, unknown>
+    if (typeof jti !== 'string' || jti.length === 0) throw this.#invalid('dpop proof jti must be a non-empty string')
+    if (htm !== request.method) throw this.#invalid('dpop proof htm does not match the request method')
+    if (typeof htu !== 'string' || normalizeHtu(htu) !== request.htu) {
+      throw this.#invalid('dpop proof htu does not match the request url')
+    }
+    if (typeof ath !== 'string' || ath !== sha256Base64url(request.token)) {
+      throw this.#invalid('dpop proof ath does not match the access token')
+    }
+    let thumbprint: string
+    try {
+      thumbprint = await calculateJwkThumbprint(jwk, 'sha256')
+    } catch (cause) {
+      throw this.#invalid('dpop proof jwk is invalid', cause)
+    }
+    if (thumbprint !== request.jkt) throw this.#invalid('dpop proof key does not match the access token binding')
+    this.#checkNonce(nonce, now)
+
+    const window = this.#config.iatWindowSeconds
+    const nowSeconds = now / 1000
+    if (typeof iat !== 'number' || Math.abs(nowSeconds - iat) > window) {
+      throw this.#invalid('dpop proof iat is outside the acceptable window')
+    }
+
+    // A proof outlives its acceptance window by nothing: iat + window bounds how long to remember it.
+    const replayKey = sha256Base64url(`${request.jkt} ${jti}`)
+    if (!this.#seen.addIfAbsent(replayKey, true, (iat + window) * 1000 + 1000, now)) {
+      throw this.#invalid('dpop proof has already been used')
+    }
+  }
+
+  /** The one proof in `values`, its signature checked with its own embedded public key. */
+  async #verifySignature(values: readonly string[], now: number): Promise<{ payload: JWTPayload; jwk: JWK }> {
     // A Fetch Headers joins repeated fields with ", "; a compact JWS never contains a comma.
     if (values.length === 0) throw this.#invalid('dpop proof required')
     const proof = values[0]?.trim() ?? ''
     if (values.length > 1 || proof.includes(',')) throw this.#invalid('more than one dpop proof')
     if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(proof)) throw this.#invalid('malformed dpop proof')
-
-    let payload: JWTPayload
-    let jwk: JWK
     try {
       const result = await jwtVerify(
         proof,
@@ -127,51 +158,22 @@ export class DpopProofVerifier {
           currentDate: new Date(now),
         },
       )
-      payload = result.payload
-      jwk = result.protectedHeader.jwk as JWK
+      return { payload: result.payload, jwk: result.protectedHeader.jwk as JWK }
     } catch (err) {
       if (err instanceof GuardError) throw err
       throw this.#invalid(describeProofFailure(err), err)
     }
+  }
 
-    const { jti, htm, htu, iat, ath, nonce } = payload as Record<string, unknown>
-    if (typeof jti !== 'string' || jti.length === 0) throw this.#invalid('dpop proof jti must be a non-empty string')
-    if (htm !== request.method) throw this.#invalid('dpop proof htm does not match the request method')
-    if (typeof htu !== 'string' || normalizeHtu(htu) !== request.htu) {
-      throw this.#invalid('dpop proof htu does not match the request url')
-    }
-    if (typeof ath !== 'string' || ath !== sha256Base64url(request.token)) {
-      throw this.#invalid('dpop proof ath does not match the access token')
-    }
-    let thumbprint: string
-    try {
-      thumbprint = await calculateJwkThumbprint(jwk, 'sha256')
-    } catch (cause) {
-      throw this.#invalid('dpop proof jwk is invalid', cause)
-    }
-    if (thumbprint !== request.jkt) throw this.#invalid('dpop proof key does not match the access token binding')
-
-    if (this.#nonces !== undefined) {
-      if (typeof nonce !== 'string' || !this.#nonces.isValid(nonce, now)) {
-        throw new GuardError(
-          'use_dpop_nonce',
-          nonce === undefined ? 'resource server requires a nonce in the dpop proof' : 'dpop proof nonce is stale or invalid',
-          { challenge: this.#context, scheme: 'DPoP', dpopNonce: this.#nonces.current(now) },
-        )
-      }
-    }
-
-    const window = this.#config.iatWindowSeconds
-    const nowSeconds = now / 1000
-    if (typeof iat !== 'number' || Math.abs(nowSeconds - iat) > window) {
-      throw this.#invalid('dpop proof iat is outside the acceptable window')
-    }
-
-    // A proof outlives its acceptance window by nothing: iat + window bounds how long to remember it.
-    const replayKey = sha256Base64url(`${request.jkt} ${jti}`)
-    if (!this.#seen.addIfAbsent(replayKey, true, (iat + window) * 1000 + 1000, now)) {
-      throw this.#invalid('dpop proof has already been used')
-    }
+  /** With nonces on, the proof must carry one of the current or the previous window. */
+  #checkNonce(nonce: unknown, now: number): void {
+    if (this.#nonces === undefined) return
+    if (typeof nonce === 'string' && this.#nonces.isValid(nonce, now)) return
+    throw new GuardError(
+      'use_dpop_nonce',
+      nonce === undefined ? 'resource server requires a nonce in the dpop proof' : 'dpop proof nonce is stale or invalid',
+      { challenge: this.#context, scheme: 'DPoP', dpopNonce: this.#nonces.current(now) },
+    )
   }
 }
 

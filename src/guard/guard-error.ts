@@ -1,3 +1,4 @@
+import { ResourceTokensError } from '../errors/resource-tokens-error.js'
 import { formatChallenge, type ChallengeParam } from './www-authenticate.js'
 
 /**
@@ -71,8 +72,9 @@ const DEFAULT_STATUS: Record<GuardErrorCode, GuardErrorStatus> = {
 }
 
 /**
- * A request was refused by the resource-server guard. `code` (equal to `error`) is stable; `description`
- * (also the `message`) is for people and never contains the token or the proof.
+ * A request was refused by the resource-server guard. A {@link ResourceTokensError} whose `code` (equal to
+ * `error`) is one of the RFC 6750 / RFC 9449 values in {@link GuardErrorCode}; `description` (also the
+ * `message`) is for people and never contains the token or the proof.
  *
  * Call {@link GuardError.challenge} to get the status and `WWW-Authenticate` header to answer with
  * (RFC 6750 section 3, RFC 9449 section 7.1, RFC 9728 section 5.1).
@@ -89,18 +91,14 @@ const DEFAULT_STATUS: Record<GuardErrorCode, GuardErrorStatus> = {
  * }
  * ```
  */
-export class GuardError extends Error {
+export class GuardError extends ResourceTokensError<GuardErrorCode> {
   override readonly name: string = 'GuardError'
-  /** Stable code to branch on; same as {@link GuardError.error}. */
-  readonly code: GuardErrorCode
-  /** The OAuth 2.0 `error` value sent to the client. */
-  readonly error: GuardErrorCode
+  /** The OAuth 2.0 `error` value sent to the client; same as `code`. */
+  declare readonly error: GuardErrorCode
   /** The HTTP status to answer with. */
-  readonly status: GuardErrorStatus
+  declare readonly status: GuardErrorStatus
   /** Human-readable `error_description`; never contains a token. */
   readonly description: string
-  /** The scope needed (space-separated), for `insufficient_scope`. */
-  readonly scope: string | undefined
   /** The scheme whose challenge carries the error. */
   readonly scheme: GuardScheme
   /** A fresh DPoP nonce for the `DPoP-Nonce` header, for `use_dpop_nonce`. */
@@ -115,12 +113,10 @@ export class GuardError extends Error {
    * @param options - status, scope, scheme, nonce and what to advertise in the challenge
    */
   constructor(error: GuardErrorCode, description: string, options: GuardErrorOptions = {}) {
-    super(description, options.cause === undefined ? undefined : { cause: options.cause })
-    this.code = error
-    this.error = error
+    const status = options.status ?? (options.missingToken === true ? 401 : DEFAULT_STATUS[error])
+    const details = { cause: options.cause, error, status }
+    super(error, description, options.scope === undefined ? details : { ...details, scope: options.scope })
     this.description = description
-    this.status = options.status ?? (options.missingToken === true ? 401 : DEFAULT_STATUS[error])
-    this.scope = options.scope
     this.dpopNonce = options.dpopNonce
     this.missingToken = options.missingToken ?? false
     this.#context = options.challenge ?? {}
@@ -185,4 +181,17 @@ export class GuardError extends Error {
     if (this.scope !== undefined && this.error === 'insufficient_scope') body.scope = this.scope
     return body
   }
+}
+
+/** @internal Builds the refusal of a token (not of its proof or the request's syntax) for one verifier. */
+export type TokenRefusal = (
+  error: 'invalid_token' | 'insufficient_scope',
+  description: string,
+  scheme: GuardScheme,
+  extra?: { scope?: string; cause?: unknown },
+) => GuardError
+
+/** @internal A {@link TokenRefusal} that advertises `challenge`. */
+export function tokenRefusal(challenge: GuardChallengeContext): TokenRefusal {
+  return (error, description, scheme, extra = {}) => new GuardError(error, description, { ...extra, scheme, challenge })
 }

@@ -1,5 +1,6 @@
 // The resource-server guard: verify access tokens (RFC 9068, RFC 7662, RFC 6750, RFC 9449) and
-// describe the resource (RFC 9728). Only re-exports.
+// describe the resource (RFC 9728). Framework-neutral; its Express middleware is in src/adapters/express/.
+// Only re-exports.
 export { createAccessTokenVerifier, verifyAccessToken } from './verify-access-token.js'
 export type {
   AccessTokenRequest,
@@ -17,7 +18,5 @@ export type {
   GuardErrorStatus,
   GuardScheme,
 } from './guard-error.js'
-export { protectedResourceMetadataHandler, requireAccessToken } from './express.js'
-export type { RequireAccessTokenOptions } from './express.js'
 export { protectedResourceMetadata, protectedResourceMetadataUrl } from './protected-resource-metadata.js'
 export type { ProtectedResourceMetadata, ProtectedResourceMetadataOptions } from './protected-resource-metadata.js'

@@ -1,30 +1,49 @@
-// RFC 7662 token introspection for opaque access tokens, with client_secret_basic authentication
-// (RFC 6749 section 2.3.1), a short cache keyed by the token's SHA-256 and single-flight per token.
+// RFC 7662 token introspection for opaque access tokens. oauth4webapi sends the request and checks the
+// answer (status, OAuth error body, JSON, boolean `active`). Kept here because it does not do them: a short
+// cache keyed by the token's SHA-256 that never outlives the token, single-flight per token, and the
+// client_secret_basic encoding below.
+import { Buffer } from 'node:buffer'
+
+import * as oauth from 'oauth4webapi'
+
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
-import { BoundedCache } from './bounded-cache.js'
+import { BoundedMap } from '../lib/bounded-map.js'
 import { sha256Base64url } from './dpop-proof.js'
+import { failureError, failureStatus, issuerHttpOptions, processResponse } from './issuer-http.js'
 import type { ResolvedIntrospection } from './resolve-options.js'
 
-const TIMEOUT_MS = 5000
 const CACHE_SIZE = 10_000
 
 /** A validated introspection response: a JSON object whose `active` is a boolean. */
 export type IntrospectionResponse = Record<string, unknown> & { active: boolean }
 
 // RFC 6749 section 2.3.1: client id and secret are form-urlencoded (appendix B) before Basic encoding.
+// oauth4webapi's ClientSecretBasic also percent-encodes `-`, `_`, `.` and `~`, which servers comparing the
+// header without decoding refuse; URLSearchParams leaves them as they are, as this guard always sent them.
 function formUrlEncode(value: string): string {
   return new URLSearchParams({ v: value }).toString().slice(2)
 }
 
+function clientSecretBasic(clientSecret: string): oauth.ClientAuth {
+  return (_as, client, _body, headers) => {
+    const credentials = `${formUrlEncode(client.client_id)}:${formUrlEncode(clientSecret)}`
+    headers.set('authorization', `Basic ${Buffer.from(credentials).toString('base64')}`)
+  }
+}
+
 export class Introspector {
   readonly #config: ResolvedIntrospection
+  readonly #issuer: string
   readonly #fetch: typeof fetch
-  readonly #cache = new BoundedCache<IntrospectionResponse>(CACHE_SIZE)
+  readonly #auth: oauth.ClientAuth
+  readonly #cache = new BoundedMap<IntrospectionResponse>(CACHE_SIZE)
   readonly #pending = new Map<string, Promise<IntrospectionResponse>>()
 
-  constructor(config: ResolvedIntrospection, fetchImpl: typeof fetch) {
+  constructor(config: ResolvedIntrospection, issuer: string, fetchImpl: typeof fetch) {
     this.#config = config
+    this.#issuer = issuer
     this.#fetch = fetchImpl
+    this.#auth = clientSecretBasic(config.clientSecret)
   }
 
   /**
@@ -54,50 +73,23 @@ export class Introspector {
   }
 
   async #request(token: string, endpoint: URL): Promise<IntrospectionResponse> {
-    const { clientId, clientSecret } = this.#config
-    const credentials = Buffer.from(`${formUrlEncode(clientId)}:${formUrlEncode(clientSecret)}`).toString('base64')
-    let response: Response
+    const as: oauth.AuthorizationServer = { issuer: this.#issuer, introspection_endpoint: endpoint.href }
+    const client: oauth.Client = { client_id: this.#config.clientId }
     try {
-      response = await this.#fetch(endpoint.href, {
-        method: 'POST',
-        headers: {
-          accept: 'application/json',
-          authorization: `Basic ${credentials}`,
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
-        redirect: 'manual',
-        signal: AbortSignal.timeout(TIMEOUT_MS),
+      const response = await oauth.introspectionRequest(as, client, this.#auth, token, {
+        ...issuerHttpOptions(endpoint, this.#fetch),
+        additionalParameters: { token_type_hint: 'access_token' },
       })
+      return await processResponse(response, (r) => oauth.processIntrospectionResponse(as, client, r))
     } catch (cause) {
-      throw new ResourceTokensError('introspection_failed', `introspection request to ${endpoint.href} failed`, { cause })
-    }
-    let body: unknown
-    try {
-      body = await response.json()
-    } catch (cause) {
-      body = undefined
-      if (response.status === 200) {
-        throw new ResourceTokensError('introspection_failed', `introspection response from ${endpoint.href} is not JSON`, {
-          cause,
-          status: response.status,
-        })
-      }
-    }
-    if (response.status !== 200) {
-      const error = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['error'] : undefined
-      const transient = response.status >= 500 || response.status === 429
-      throw new ResourceTokensError(
-        transient || typeof error !== 'string' ? 'introspection_failed' : 'introspection_failed',
-        `introspection endpoint ${endpoint.href} answered ${response.status}`,
-        typeof error === 'string' ? { status: response.status, error } : { status: response.status },
-      )
-    }
-    if (typeof body !== 'object' || body === null || Array.isArray(body) || typeof (body as { active?: unknown }).active !== 'boolean') {
-      throw new ResourceTokensError('introspection_failed', `introspection response from ${endpoint.href} has no boolean "active"`, {
-        status: response.status,
+      const status = failureStatus(cause)
+      const error = failureError(cause)
+      const what = status === undefined ? 'gave no usable answer' : `answered ${status}`
+      throw new ResourceTokensError('introspection_failed', `introspection endpoint ${endpoint.href} ${what}`, {
+        cause,
+        ...(status === undefined ? {} : { status }),
+        ...(error === undefined ? {} : { error }),
       })
     }
-    return body as IntrospectionResponse
   }
 }

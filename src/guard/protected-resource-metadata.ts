@@ -1,8 +1,9 @@
-// OAuth 2.0 Protected Resource Metadata (RFC 9728). Only types come from express.
+// OAuth 2.0 Protected Resource Metadata (RFC 9728): the document and its well-known URL.
 
 import { ResourceTokensConfigError } from '../errors/resource-tokens-error.js'
 import { isSecureOrLoopback } from '../resources/loopback.js'
 import { ASYMMETRIC_ALGORITHMS } from './resolve-options.js'
+import { isScopeToken } from '../lib/scope-token.js'
 
 /** Input of {@link protectedResourceMetadata}, in camelCase. */
 export interface ProtectedResourceMetadataOptions {
@@ -35,8 +36,6 @@ export interface ProtectedResourceMetadata {
 }
 
 const WELL_KNOWN = '/.well-known/oauth-protected-resource'
-// RFC 6749 section 3.3 scope-token
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
 
 function secureUrl(value: unknown, name: string): URL {
   let url: URL | undefined
@@ -94,7 +93,7 @@ export function protectedResourceMetadata(options: ProtectedResourceMetadataOpti
     bearer_methods_supported: ['header'],
   }
   if (options.scopesSupported !== undefined) {
-    metadata.scopes_supported = stringArray(options.scopesSupported, 'scopesSupported', (s) => SCOPE_TOKEN.test(s))
+    metadata.scopes_supported = stringArray(options.scopesSupported, 'scopesSupported', isScopeToken)
   }
   if (options.dpopSigningAlgValuesSupported !== undefined) {
     metadata.dpop_signing_alg_values_supported = stringArray(

@@ -3,6 +3,7 @@ import { ResourceTokensConfigError } from '../errors/resource-tokens-error.js'
 import { isSecureOrLoopback } from '../resources/loopback.js'
 import type { GuardChallengeContext } from './guard-error.js'
 import type { VerifyAccessTokenOptions } from './verify-access-token.js'
+import { isScopeToken } from '../lib/scope-token.js'
 
 /** Signature algorithms a verifier may be configured with: asymmetric only, never `none` or HMAC. */
 export const ASYMMETRIC_ALGORITHMS: ReadonlySet<string> = new Set([
@@ -45,9 +46,6 @@ export interface ResolvedOptions {
   fetch: typeof fetch
   now: () => number
 }
-
-// RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
 
 function fail(message: string): never {
   throw new ResourceTokensConfigError(message)
@@ -97,6 +95,45 @@ function secretBytes(value: unknown, name: string): Uint8Array {
   return Uint8Array.from(bytes)
 }
 
+function scopeList(value: unknown): string[] {
+  if (value === undefined) return []
+  if (!Array.isArray(value)) fail('"scopes" must be an array of strings')
+  return value.map((scope: unknown, index) => {
+    if (typeof scope !== 'string' || !isScopeToken(scope)) fail(`"scopes[${index}]" must be a scope token`)
+    return scope
+  })
+}
+
+function resolveIntrospection(config: NonNullable<VerifyAccessTokenOptions['introspection']>): ResolvedIntrospection {
+  if (typeof config !== 'object' || config === null) fail('"introspection" must be an object')
+  return {
+    endpoint: config.endpoint === undefined ? undefined : secureUrl(config.endpoint, 'introspection.endpoint'),
+    clientId: nonEmptyString(config.clientId, 'introspection.clientId'),
+    clientSecret: nonEmptyString(config.clientSecret, 'introspection.clientSecret'),
+    cacheMs: seconds(config.cacheSeconds, 'introspection.cacheSeconds', 30) * 1000,
+    requireAudience: config.requireAudience ?? true,
+  }
+}
+
+function resolveDpop(config: NonNullable<VerifyAccessTokenOptions['dpop']>): ResolvedDpop {
+  if (typeof config !== 'object' || config === null) fail('"dpop" must be an object')
+  if (config.required !== undefined && typeof config.required !== 'boolean') fail('"dpop.required" must be a boolean')
+  let nonce: ResolvedDpop['nonce']
+  if (config.nonce !== undefined) {
+    if (typeof config.nonce !== 'object' || config.nonce === null) fail('"dpop.nonce" must be an object')
+    nonce = {
+      key: secretBytes(config.nonce.secret, 'dpop.nonce.secret'),
+      windowMs: seconds(config.nonce.windowSeconds, 'dpop.nonce.windowSeconds', 300, { positive: true }) * 1000,
+    }
+  }
+  return {
+    required: config.required ?? false,
+    algorithms: algorithmList(config.algorithms, 'dpop.algorithms', DEFAULT_DPOP_ALGORITHMS),
+    iatWindowSeconds: seconds(config.iatWindowSeconds, 'dpop.iatWindowSeconds', 60, { positive: true }),
+    nonce,
+  }
+}
+
 /** Checks every option and fills in defaults. Throws {@link ResourceTokensConfigError}. */
 export function resolveOptions(options: VerifyAccessTokenOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) fail('options must be an object')
@@ -105,53 +142,15 @@ export function resolveOptions(options: VerifyAccessTokenOptions): ResolvedOptio
   if (issuerUrl.search !== '') fail('"issuer" must not have a query')
   const audience = nonEmptyString(options.audience, 'audience')
 
-  let scopes: string[] = []
-  if (options.scopes !== undefined) {
-    if (!Array.isArray(options.scopes)) fail('"scopes" must be an array of strings')
-    scopes = options.scopes.map((scope: unknown, index) => {
-      if (typeof scope !== 'string' || !SCOPE_TOKEN.test(scope)) fail(`"scopes[${index}]" must be a scope token`)
-      return scope
-    })
-  }
+  const scopes = scopeList(options.scopes)
 
   const algorithms = algorithmList(options.algorithms, 'algorithms', DEFAULT_ALGORITHMS)
   const leewaySeconds = seconds(options.leewaySeconds, 'leewaySeconds', 5)
   const jwksUri = options.jwksUri === undefined ? undefined : secureUrl(options.jwksUri, 'jwksUri')
   const jwksCooldownMs = seconds(options.jwksCooldownSeconds, 'jwksCooldownSeconds', 30) * 1000
 
-  let introspection: ResolvedIntrospection | undefined
-  if (options.introspection !== undefined) {
-    const config = options.introspection
-    if (typeof config !== 'object' || config === null) fail('"introspection" must be an object')
-    introspection = {
-      endpoint: config.endpoint === undefined ? undefined : secureUrl(config.endpoint, 'introspection.endpoint'),
-      clientId: nonEmptyString(config.clientId, 'introspection.clientId'),
-      clientSecret: nonEmptyString(config.clientSecret, 'introspection.clientSecret'),
-      cacheMs: seconds(config.cacheSeconds, 'introspection.cacheSeconds', 30) * 1000,
-      requireAudience: config.requireAudience ?? true,
-    }
-  }
-
-  let dpop: ResolvedDpop | undefined
-  if (options.dpop !== undefined) {
-    const config = options.dpop
-    if (typeof config !== 'object' || config === null) fail('"dpop" must be an object')
-    if (config.required !== undefined && typeof config.required !== 'boolean') fail('"dpop.required" must be a boolean')
-    let nonce: ResolvedDpop['nonce']
-    if (config.nonce !== undefined) {
-      if (typeof config.nonce !== 'object' || config.nonce === null) fail('"dpop.nonce" must be an object')
-      nonce = {
-        key: secretBytes(config.nonce.secret, 'dpop.nonce.secret'),
-        windowMs: seconds(config.nonce.windowSeconds, 'dpop.nonce.windowSeconds', 300, { positive: true }) * 1000,
-      }
-    }
-    dpop = {
-      required: config.required ?? false,
-      algorithms: algorithmList(config.algorithms, 'dpop.algorithms', DEFAULT_DPOP_ALGORITHMS),
-      iatWindowSeconds: seconds(config.iatWindowSeconds, 'dpop.iatWindowSeconds', 60, { positive: true }),
-      nonce,
-    }
-  }
+  const introspection = options.introspection === undefined ? undefined : resolveIntrospection(options.introspection)
+  const dpop = options.dpop === undefined ? undefined : resolveDpop(options.dpop)
 
   const challenge: GuardChallengeContext = { bearer: dpop?.required !== true }
   if (dpop !== undefined) challenge.dpopAlgorithms = dpop.algorithms

@@ -1,10 +1,12 @@
-import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTVerifyOptions, type JWTVerifyResult } from 'jose'
-
+// The verifier: reads the token from the request, has it checked as a JWT or by introspection, checks
+// its DPoP binding and the required scopes. The options and result types of the guard's public API.
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
+import { readTokenFacts, type TokenFacts } from './access-token-claims.js'
 import { createEndpointResolver } from './authorization-server-metadata.js'
 import { DpopProofVerifier, normalizeHtu } from './dpop-proof.js'
-import { GuardError, type GuardScheme } from './guard-error.js'
-import { Introspector } from './introspection.js'
+import { tokenRefusal, type GuardScheme } from './guard-error.js'
+import { JwtAccessTokens } from './jwt-access-token.js'
+import { OpaqueAccessTokens } from './opaque-access-token.js'
 import { headerValues, readAuthorization, type RequestHeaders } from './request-credentials.js'
 import { resolveOptions } from './resolve-options.js'
 
@@ -95,18 +97,6 @@ export interface VerifiedAccessToken {
 /** Verifies the access token on one request. Rejects with {@link GuardError}. */
 export type AccessTokenVerifier = (request: AccessTokenRequest) => Promise<VerifiedAccessToken>
 
-interface CheckedToken {
-  kind: 'jwt' | 'opaque'
-  claims: Record<string, unknown>
-}
-
-type JwksFunction = ReturnType<typeof createRemoteJWKSet>
-
-// Marks a failure to reach the issuer while resolving a key, so it is not mistaken for a bad token.
-class KeySourceUnavailable extends Error {}
-
-const TOKEN_TYPES = new Set(['bearer', 'dpop', 'access_token'])
-
 /** Internals shared with the Express adapter. */
 export interface VerifierInternals {
   verify: AccessTokenVerifier
@@ -118,214 +108,59 @@ export interface VerifierInternals {
 export function createVerifierInternals(options: VerifyAccessTokenOptions): VerifierInternals {
   const config = resolveOptions(options)
   const resolveEndpoints = createEndpointResolver(config.issuer, config.fetch)
-  const introspector = config.introspection === undefined ? undefined : new Introspector(config.introspection, config.fetch)
+  const refuse = tokenRefusal(config.challenge)
+  const jwts = new JwtAccessTokens(config, resolveEndpoints, refuse)
+  const opaque = new OpaqueAccessTokens(config, resolveEndpoints, refuse)
   const proofs = config.dpop === undefined ? undefined : new DpopProofVerifier(config.dpop, config.challenge)
-  let jwks: Promise<JwksFunction> | undefined
-
-  const reject = (error: 'invalid_token' | 'insufficient_scope', description: string, scheme: GuardScheme, extra: { scope?: string; cause?: unknown } = {}) =>
-    new GuardError(error, description, { ...extra, scheme, challenge: config.challenge })
-
-  const getJwks = (): Promise<JwksFunction> => {
-    jwks ??= (async () => {
-      const url = config.jwksUri ?? (await resolveEndpoints()).jwksUri
-      if (url === undefined) throw new ResourceTokensError('discovery_failed', `the discovery document of ${config.issuer} has no "jwks_uri"`)
-      return createRemoteJWKSet(url, {
-        cooldownDuration: config.jwksCooldownMs,
-        [customFetch]: (input, init) => config.fetch(input, init),
-      })
-    })().catch((err: unknown) => {
-      jwks = undefined
-      throw err
-    })
-    return jwks
-  }
-
-  const verifyJwt = async (token: string, scheme: GuardScheme): Promise<CheckedToken> => {
-    const verifyOptions: JWTVerifyOptions = {
-      issuer: config.issuer,
-      audience: config.audience,
-      algorithms: config.algorithms,
-      typ: 'at+jwt', // jose compares media types, so `application/at+jwt` passes too
-      clockTolerance: config.leewaySeconds,
-      requiredClaims: ['exp'],
-      currentDate: new Date(config.now()),
-    }
-    let result: JWTVerifyResult
-    try {
-      try {
-        result = await jwtVerify(
-          token,
-          async (header, jws) => {
-            let keys: JwksFunction
-            try {
-              keys = await getJwks()
-            } catch (cause) {
-              throw new KeySourceUnavailable('jwks unavailable', { cause })
-            }
-            try {
-              return await keys(header, jws)
-            } catch (err) {
-              if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) throw err
-              throw new KeySourceUnavailable('jwks unavailable', { cause: err })
-            }
-          },
-          verifyOptions,
-        )
-      } catch (err) {
-        // Several keys fit a token without `kid`: try each (see jose's createRemoteJWKSet docs).
-        if (!(err instanceof errors.JWKSMultipleMatchingKeys)) throw err
-        result = await verifyWithAnyKey(token, err, verifyOptions)
-      }
-    } catch (err) {
-      if (err instanceof KeySourceUnavailable) {
-        const cause = err.cause
-        if (cause instanceof ResourceTokensError) throw cause
-        throw new ResourceTokensError('discovery_failed', `could not fetch the json web key set of ${config.issuer}`, { cause })
-      }
-      throw reject('invalid_token', describeJwtFailure(err), scheme, { cause: err })
-    }
-    return { kind: 'jwt', claims: result.payload as Record<string, unknown> }
-  }
-
-  const verifyOpaque = async (token: string, scheme: GuardScheme): Promise<CheckedToken> => {
-    if (introspector === undefined || config.introspection === undefined) {
-      throw reject('invalid_token', 'opaque access tokens are not accepted', scheme)
-    }
-    const endpoint = config.introspection.endpoint ?? (await resolveEndpoints()).introspectionEndpoint
-    if (endpoint === undefined) {
-      throw new ResourceTokensError('discovery_failed', `the discovery document of ${config.issuer} has no "introspection_endpoint"`)
-    }
-    const response = await introspector.introspect(token, endpoint, config.now)
-    if (!response.active) throw reject('invalid_token', 'access token is not active', scheme)
-    const nowSeconds = config.now() / 1000
-    const { exp, nbf, iss, aud } = response
-    const tokenType = response['token_type']
-    if (exp !== undefined && (typeof exp !== 'number' || exp <= nowSeconds - config.leewaySeconds)) {
-      throw reject('invalid_token', 'access token expired', scheme)
-    }
-    if (nbf !== undefined && (typeof nbf !== 'number' || nbf > nowSeconds + config.leewaySeconds)) {
-      throw reject('invalid_token', 'access token is not yet valid', scheme)
-    }
-    if (iss !== undefined && iss !== config.issuer) throw reject('invalid_token', 'access token has an unexpected issuer', scheme)
-    // Without `aud`, any active token of this authorization server would pass (refresh tokens and other
-    // clients' tokens introspect so at some providers): refused unless `requireAudience: false`.
-    if (aud === undefined && config.introspection?.requireAudience !== false) {
-      throw reject('invalid_token', 'introspected token names no audience', scheme)
-    }
-    if (aud !== undefined && !(aud === config.audience || (Array.isArray(aud) && aud.includes(config.audience)))) {
-      throw reject('invalid_token', 'access token is not intended for this resource', scheme)
-    }
-    if (tokenType !== undefined && (typeof tokenType !== 'string' || !TOKEN_TYPES.has(tokenType.toLowerCase()))) {
-      throw reject('invalid_token', 'introspected token is not an access token', scheme)
-    }
-    return { kind: 'opaque', claims: response }
-  }
 
   const verify: AccessTokenVerifier = async (request) => {
-    if (typeof request !== 'object' || request === null) throw new TypeError('request must be an object')
-    if (typeof request.method !== 'string' || request.method.length === 0) throw new TypeError('"request.method" must be a non-empty string')
-    if (typeof request.url !== 'string') throw new TypeError('"request.url" must be a string')
-    if (typeof request.headers !== 'object' || request.headers === null) throw new TypeError('"request.headers" must be an object')
-
-    const presented = readAuthorization(request.headers, config.challenge)
-    const scheme: GuardScheme = presented.scheme === 'dpop' ? 'DPoP' : 'Bearer'
-    const { token } = presented
+    checkRequest(request)
+    const { scheme: presentedScheme, token } = readAuthorization(request.headers, config.challenge)
+    const scheme: GuardScheme = presentedScheme === 'dpop' ? 'DPoP' : 'Bearer'
     if (scheme === 'Bearer' && config.dpop?.required === true) {
-      throw reject('invalid_token', 'this resource requires dpop-bound access tokens', 'DPoP')
+      throw refuse('invalid_token', 'this resource requires dpop-bound access tokens', 'DPoP')
     }
-
-    const checked = token.split('.').length === 3 ? await verifyJwt(token, scheme) : await verifyOpaque(token, scheme)
-    const { claims } = checked
-
-    const { sub, scope } = claims
-    const clientId = typeof claims['client_id'] === 'string' ? claims['client_id'] : claims['azp']
-    if (sub !== undefined && typeof sub !== 'string') throw reject('invalid_token', 'access token "sub" must be a string', scheme)
-    if (scope !== undefined && typeof scope !== 'string') throw reject('invalid_token', 'access token "scope" must be a string', scheme)
-    if (clientId !== undefined && typeof clientId !== 'string') throw reject('invalid_token', 'access token "client_id" must be a string', scheme)
-
-    const jkt = boundKey(claims, scheme, reject)
+    const kind = token.split('.').length === 3 ? 'jwt' : 'opaque'
+    const claims = kind === 'jwt' ? await jwts.verify(token, scheme) : await opaque.verify(token, scheme)
+    const facts = readTokenFacts(claims, scheme, refuse)
+    const { jkt } = facts
     if (jkt !== undefined) {
-      if (proofs === undefined) throw reject('invalid_token', 'dpop-bound access tokens are not accepted', scheme)
-      if (scheme === 'Bearer') throw reject('invalid_token', 'dpop-bound access token presented as bearer', 'Bearer')
+      if (proofs === undefined) throw refuse('invalid_token', 'dpop-bound access tokens are not accepted', scheme)
+      if (scheme === 'Bearer') throw refuse('invalid_token', 'dpop-bound access token presented as bearer', 'Bearer')
       const htu = normalizeHtu(request.url)
-      if (htu === undefined) throw new TypeError('"request.url" must be an absolute http(s) URL')
+      if (htu === undefined) throw badRequest('"request.url" must be an absolute http(s) URL')
       await proofs.verify(headerValues(request.headers, 'dpop'), { method: request.method.toUpperCase(), htu, token, jkt }, config.now())
     } else if (scheme === 'DPoP') {
-      throw reject('invalid_token', 'access token is not dpop-bound', 'DPoP')
+      throw refuse('invalid_token', 'access token is not dpop-bound', 'DPoP')
     }
-
-    const scopes = scope === undefined ? [] : scope.split(' ').filter((s) => s.length > 0)
-    const missing = config.scopes.filter((required) => !scopes.includes(required))
+    const missing = config.scopes.filter((required) => !facts.scopes.includes(required))
     if (missing.length > 0) {
-      throw reject('insufficient_scope', `access token lacks scope ${missing.join(' ')}`, scheme, { scope: config.scopes.join(' ') })
+      throw refuse('insufficient_scope', `access token lacks scope ${missing.join(' ')}`, scheme, { scope: config.scopes.join(' ') })
     }
-
-    const verified: VerifiedAccessToken = { token: checked.kind, claims, scopes }
-    if (sub !== undefined) verified.subject = sub
-    if (clientId !== undefined) verified.clientId = clientId
-    if (jkt !== undefined) verified.bound = { jkt }
-    return verified
+    return verifiedToken(kind, claims, facts)
   }
 
   return { verify, currentDpopNonce: () => proofs?.currentNonce(config.now()) }
 }
 
-async function verifyWithAnyKey(
-  token: string,
-  candidates: errors.JWKSMultipleMatchingKeys,
-  options: JWTVerifyOptions,
-): Promise<JWTVerifyResult> {
-  let lastError: unknown = candidates
-  for await (const key of candidates) {
-    try {
-      return await jwtVerify(token, key, options)
-    } catch (err) {
-      lastError = err
-      if (!(err instanceof errors.JWSSignatureVerificationFailed)) break
-    }
-  }
-  throw lastError
+function verifiedToken(kind: 'jwt' | 'opaque', claims: Record<string, unknown>, facts: TokenFacts): VerifiedAccessToken {
+  const verified: VerifiedAccessToken = { token: kind, claims, scopes: facts.scopes }
+  if (facts.subject !== undefined) verified.subject = facts.subject
+  if (facts.clientId !== undefined) verified.clientId = facts.clientId
+  if (facts.jkt !== undefined) verified.bound = { jkt: facts.jkt }
+  return verified
 }
 
-/** `cnf.jkt` of a DPoP-bound token; refuses other confirmation methods we cannot check (e.g. mTLS). */
-function boundKey(
-  claims: Record<string, unknown>,
-  scheme: GuardScheme,
-  reject: (error: 'invalid_token', description: string, scheme: GuardScheme) => GuardError,
-): string | undefined {
-  const cnf = claims['cnf']
-  if (cnf === undefined) return undefined
-  if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf)) throw reject('invalid_token', 'access token "cnf" must be an object', scheme)
-  const jkt = (cnf as Record<string, unknown>)['jkt']
-  if (jkt === undefined) {
-    if (Object.keys(cnf).length === 0) return undefined
-    throw reject('invalid_token', 'access token is bound by an unsupported confirmation method', scheme)
-  }
-  if (typeof jkt !== 'string' || jkt.length === 0) throw reject('invalid_token', 'access token "cnf.jkt" must be a string', scheme)
-  return jkt
+/** A caller's mistake, not the client's: `invalid_argument`, never a {@link GuardError}. */
+function badRequest(message: string): ResourceTokensError {
+  return new ResourceTokensError('invalid_argument', message)
 }
 
-function describeJwtFailure(err: unknown): string {
-  if (err instanceof errors.JWTExpired) return 'access token expired'
-  if (err instanceof errors.JOSEAlgNotAllowed) return 'access token alg is not allowed'
-  if (err instanceof errors.JWSSignatureVerificationFailed) return 'access token signature is invalid'
-  if (err instanceof errors.JWKSNoMatchingKey) return 'no key of the issuer matches the access token'
-  if (err instanceof errors.JWTClaimValidationFailed) {
-    if (err.reason === 'missing') return `access token is missing the "${err.claim}" claim`
-    switch (err.claim) {
-      case 'typ':
-        return 'access token typ must be at+jwt'
-      case 'iss':
-        return 'access token has an unexpected issuer'
-      case 'aud':
-        return 'access token is not intended for this resource'
-      case 'nbf':
-        return 'access token is not yet valid'
-      default:
-        return `access token "${err.claim}" claim is invalid`
-    }
-  }
-  return 'malformed access token'
+function checkRequest(request: AccessTokenRequest): void {
+  if (typeof request !== 'object' || request === null) throw badRequest('request must be an object')
+  if (typeof request.method !== 'string' || request.method.length === 0) throw badRequest('"request.method" must be a non-empty string')
+  if (typeof request.url !== 'string') throw badRequest('"request.url" must be a string')
+  if (typeof request.headers !== 'object' || request.headers === null) throw badRequest('"request.headers" must be an object')
 }
 
 /**
@@ -340,7 +175,8 @@ function describeJwtFailure(err: unknown): string {
  * @throws {GuardError} (rejection) when the request is refused; answer with `err.challenge()`
  * @throws {ResourceTokensError} (rejection) `discovery_failed` when the issuer's discovery document or JWKS
  *   cannot be fetched, `introspection_failed` when introspection fails: the
- *   request could not be judged, answer 503
+ *   request could not be judged, answer 503; `invalid_argument` when `request` itself is malformed (a bug
+ *   in the caller, answer 500)
  * @see RFC 6750 section 2.1 and 3, RFC 9068 section 4, RFC 7662 section 2, RFC 9449 sections 4.3 and 7
  * @example
  * ```ts

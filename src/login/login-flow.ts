@@ -4,10 +4,9 @@ import * as oauth from 'oauth4webapi'
 import type { ResolvedOptions } from '../config/options.js'
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
 import type { GrantRecord } from '../grants/grant-record.js'
-import type { GrantRepository } from '../grants/grant-repository.js'
 import { guard } from '../grants/grant-repository.js'
-import { grantKeys } from '../grants/store-keys.js'
-import type { TypedEmitter } from '../observability/events.js'
+import type { GrantWriter } from '../grants/grant-writer.js'
+import type { StoreKeys } from '../grants/store-keys.js'
 import { classifyProviderError, safeCause, tokenEndpointError } from '../protocol/classify-error.js'
 import type { ProviderClient } from '../protocol/provider-client.js'
 import type { RegisteredResource } from '../resources/resource.js'
@@ -53,15 +52,33 @@ interface Transaction {
  * The code exchange, ID token validation and RFC 9207 `iss` check are openid-client's; this module decides
  * what is asked for and what is kept.
  */
+/** What a {@link LoginFlow} works with. */
+export interface LoginFlowParts {
+  readonly provider: ProviderClient
+  /** Holds the login transactions (single use, expiring). */
+  readonly store: TokenStore
+  readonly keys: StoreKeys
+  readonly writer: GrantWriter
+  readonly resources: readonly RegisteredResource[]
+  readonly options: Pick<ResolvedOptions, 'loginScope' | 'redirectUri' | 'loginTtlSeconds' | 'logger' | 'now'>
+}
+
 export class LoginFlow {
-  constructor(
-    private readonly provider: ProviderClient,
-    private readonly store: TokenStore,
-    private readonly grants: GrantRepository,
-    private readonly resources: readonly RegisteredResource[],
-    private readonly events: TypedEmitter,
-    private readonly options: ResolvedOptions,
-  ) {}
+  private readonly provider: ProviderClient
+  private readonly store: TokenStore
+  private readonly keys: StoreKeys
+  private readonly writer: GrantWriter
+  private readonly resources: readonly RegisteredResource[]
+  private readonly options: LoginFlowParts['options']
+
+  constructor(parts: LoginFlowParts) {
+    this.provider = parts.provider
+    this.store = parts.store
+    this.keys = parts.keys
+    this.writer = parts.writer
+    this.resources = parts.resources
+    this.options = parts.options
+  }
 
   /** The scope asked for at login: `openid`, `offline_access` when offered, extra login scopes, every resource scope. */
   get loginScope(): string {
@@ -73,7 +90,7 @@ export class LoginFlow {
   }
 
   async start(key: string, options: StartLoginOptions = {}): Promise<StartLoginResult> {
-    const keys = grantKeys(this.options.keyNamespace, key)
+    const keys = this.keys.of(key)
     const returnTo = options.returnTo === undefined ? '/' : checkReturnTo(options.returnTo)
     const transaction: Transaction = {
       state: client.randomState(),
@@ -111,7 +128,7 @@ export class LoginFlow {
   }
 
   async finish(key: string, callback: string | URL): Promise<FinishLoginResult> {
-    const keys = grantKeys(this.options.keyNamespace, key)
+    const keys = this.keys.of(key)
     const url = this.#callbackUrl(callback)
     const state = url.searchParams.get('state')
     if (state === null || state === '') throw invalidCallback('the callback has no state')
@@ -147,13 +164,7 @@ export class LoginFlow {
       createdAt: this.options.now(),
       tokens: {},
     }
-    const previous = await this.grants.take(keys.grant)
-    await this.grants.create(keys.grant, record)
-    if (previous !== undefined && previous.refreshToken !== record.refreshToken) {
-      // A new login replaces the old grant; the old refresh token must not live on at the provider.
-      this.provider.revoke(previous.refreshToken, 'refresh_token').catch(() => undefined)
-    }
-    this.events.emit('login', { grant: keys.ref, subject: String(claims.sub) })
+    await this.writer.install(keys, record)
     this.options.logger.info?.('login finished', { grant: keys.ref })
     return { returnTo: transaction.returnTo, claims: record.claims }
   }

@@ -26,8 +26,12 @@ function isPlainPath(path: string): boolean {
   if (path[0] !== '/' || path[1] === '/' || path[1] === '\\') return false
   // Dot segments: harmless to a browser, but an app that normalizes the path could turn '/.//x' into '//x'.
   if (/(^|\/)\.{1,2}(\/|$|\?|#)/.test(path)) return false
-  // eslint-disable-next-line no-control-regex
-  return !/[\\\u0000-\u001f\u007f]/.test(path)
+  // No backslash and no control character (C0 or DEL): browsers strip or reinterpret them.
+  for (let i = 0; i < path.length; i++) {
+    const code = path.charCodeAt(i)
+    if (code <= 0x1f || code === 0x7f || code === 0x5c) return false
+  }
+  return true
 }
 
 function invalid(): ResourceTokensError {

@@ -1,5 +1,5 @@
 import * as oauth from 'oauth4webapi'
-import { ResourceTokensError, type ResourceTokensErrorCode } from '../errors/resource-tokens-error.js'
+import { ResourceTokensError } from '../errors/resource-tokens-error.js'
 
 /** What a failed provider call means for the grant. */
 export type ProviderFailure =
@@ -78,12 +78,20 @@ export function tokenEndpointError(failure: ProviderFailure, cause: unknown, act
 }
 
 /**
- * openid-client reports JWT problems of the ID token (missing `aud` or `nonce`, `alg: none`, a bad signature)
- * as a generic invalid response or unsupported operation; the wrapped error's message names the JWT.
+ * An ID token (JWT) that did not validate, recognised by oauth4webapi's error classes and what they carry:
+ * its dedicated codes (claim comparison, timestamps, key selection), an unsupported JWS feature, or a generic
+ * invalid response or parse error whose cause is the JWT itself (the compact string) or its parts (`claims`,
+ * `header`, or a signature that did not verify). openid-client throws these unchanged or as a cause.
  */
 function aboutIdToken(err: unknown): string | undefined {
   for (let current: unknown = err, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) {
-    if (/\bJW[STK]S?\b|ID Token|id_token/.test(current.message)) return current.message
+    if (current instanceof oauth.UnsupportedOperationError) return current.message
+    if (!(current instanceof oauth.OperationProcessingError)) continue
+    if (current.code === oauth.INVALID_RESPONSE || current.code === oauth.PARSE_ERROR) {
+      const cause: unknown = current.cause
+      if (typeof cause === 'string' && cause.split('.').length >= 3) return current.message
+      if (typeof cause === 'object' && cause !== null && ('claims' in cause || 'header' in cause || 'signature' in cause)) return current.message
+    }
   }
   return undefined
 }
@@ -121,9 +129,4 @@ function isNetworkError(err: unknown): boolean {
     current = current instanceof Error ? current.cause : undefined
   }
   return false
-}
-
-/** Turns a code into the typed error with the given message. */
-export function codedError(code: ResourceTokensErrorCode, message: string, cause?: unknown): ResourceTokensError {
-  return new ResourceTokensError(code, message, cause === undefined ? {} : { cause: safeCause(cause) })
 }

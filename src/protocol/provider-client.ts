@@ -1,8 +1,14 @@
 import * as client from 'openid-client'
 import type { ResolvedOptions } from '../config/options.js'
-import { ResourceTokensError } from '../errors/resource-tokens-error.js'
+import { ResourceTokensConfigError, ResourceTokensError } from '../errors/resource-tokens-error.js'
 import { isLoopbackHost } from '../resources/loopback.js'
 import { safeCause } from './classify-error.js'
+
+/** The options the provider client is built from: who we are at the provider, and how to reach it. */
+export type ProviderOptions = Pick<
+  ResolvedOptions,
+  'issuer' | 'clientId' | 'clientSecret' | 'clientAuth' | 'clientPrivateKey' | 'redirectUri' | 'postLogoutRedirectUri' | 'endpoints' | 'pushedAuthorizationRequests' | 'timeoutSeconds' | 'fetch'
+>
 
 /**
  * The one place that talks OAuth 2.0 / OpenID Connect to the provider, through openid-client. Everything
@@ -10,15 +16,15 @@ import { safeCause } from './classify-error.js'
  */
 export class ProviderClient {
   readonly config: client.Configuration
-  readonly #options: ResolvedOptions
+  readonly #pushedAuthorizationRequests: ResolvedOptions['pushedAuthorizationRequests']
 
-  private constructor(config: client.Configuration, options: ResolvedOptions) {
+  private constructor(config: client.Configuration, pushedAuthorizationRequests: ResolvedOptions['pushedAuthorizationRequests']) {
     this.config = config
-    this.#options = options
+    this.#pushedAuthorizationRequests = pushedAuthorizationRequests
   }
 
   /** Reads discovery and builds the client configuration. Rejects with `discovery_failed`. */
-  static async discover(options: ResolvedOptions): Promise<ProviderClient> {
+  static async discover(options: ProviderOptions): Promise<ProviderClient> {
     const metadata: Partial<client.ClientMetadata> = {
       client_id: options.clientId,
       redirect_uris: [options.redirectUri],
@@ -47,7 +53,7 @@ export class ProviderClient {
       config.timeout = options.timeoutSeconds
       config[client.customFetch] = options.fetch as client.CustomFetch
     }
-    return new ProviderClient(config, options)
+    return new ProviderClient(config, options.pushedAuthorizationRequests)
   }
 
   get metadata(): Readonly<client.ServerMetadata> {
@@ -63,7 +69,7 @@ export class ProviderClient {
   /** Whether to send the authorization request through PAR (RFC 9126): whenever the provider offers it. */
   get usesPar(): boolean {
     if (this.metadata.require_pushed_authorization_requests === true) return true
-    return this.#options.pushedAuthorizationRequests === 'auto' && typeof this.metadata.pushed_authorization_request_endpoint === 'string'
+    return this.#pushedAuthorizationRequests === 'auto' && typeof this.metadata.pushed_authorization_request_endpoint === 'string'
   }
 
   /** Whether the provider advertises a grant type (undefined when it does not list any). */
@@ -115,10 +121,6 @@ export class ProviderClient {
     if (typeof this.metadata.end_session_endpoint !== 'string') return undefined
     return client.buildEndSessionUrl(this.config, parameters)
   }
-
-  get options(): ResolvedOptions {
-    return this.#options
-  }
 }
 
 /** What went wrong at discovery, naming the URL tried and its HTTP status when there was a response. */
@@ -133,7 +135,7 @@ function discoveryProblem(err: unknown): string {
 
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
 
-function clientAuth(options: ResolvedOptions): client.ClientAuth {
+function clientAuth(options: ProviderOptions): client.ClientAuth {
   switch (options.clientAuth) {
     case 'client_secret_post':
       return client.ClientSecretPost(options.clientSecret)
@@ -141,7 +143,7 @@ function clientAuth(options: ResolvedOptions): client.ClientAuth {
       return client.ClientSecretJwt(options.clientSecret)
     case 'private_key_jwt': {
       const key = options.clientPrivateKey
-      if (key === undefined) throw new TypeError('unreachable: validated at construction')
+      if (key === undefined) throw new ResourceTokensConfigError('"clientPrivateKey" is required for private_key_jwt')
       return client.PrivateKeyJwt(key.kid === undefined ? key.key : { key: key.key, kid: key.kid })
     }
     case 'client_secret_basic':

@@ -7,6 +7,8 @@ import { classifyProviderError, tokenEndpointError } from '../protocol/classify-
 import type { ProviderClient } from '../protocol/provider-client.js'
 import type { RegisteredResource } from '../resources/resource.js'
 import { toCachedToken } from './cached-token.js'
+import { restrictionTo } from './downscoping/downscoping.js'
+import type { TokenSource } from './token-source.js'
 
 /**
  * The app's own tokens, with no user: one per resource from the client_credentials grant (RFC 6749
@@ -23,8 +25,16 @@ export class ServiceTokens {
     private readonly provider: ProviderClient,
     private readonly dpopKeys: DPoPKeys,
     private readonly events: TypedEmitter,
-    private readonly options: ResolvedOptions,
+    private readonly options: Pick<ResolvedOptions, 'now' | 'skewMs' | 'defaultTokenLifetimeMs'>,
   ) {}
+
+  /** The token source `serviceFetch` uses for `resource`. */
+  source(resource: RegisteredResource): TokenSource {
+    return {
+      token: (rejected) => this.accessToken(resource, rejected),
+      dpopHandle: () => this.dpopHandle(),
+    }
+  }
 
   async accessToken(resource: RegisteredResource, rejected?: string): Promise<CachedToken> {
     const cached = this.#cache.get(resource.id)
@@ -42,8 +52,7 @@ export class ServiceTokens {
   }
 
   async #obtain(resource: RegisteredResource): Promise<CachedToken> {
-    const parameters = new URLSearchParams({ scope: resource.scope })
-    if (resource.indicator !== undefined) parameters.set('resource', resource.indicator)
+    const parameters = restrictionTo(resource)
     let dpop: client.DPoPHandle | undefined
     if (resource.dpop) {
       this.#dpopKey ??= this.dpopKeys.generate()

@@ -1,4 +1,5 @@
 import type { StoreWriteOptions, TokenStore } from '../stores/token-store.js'
+import { BoundedMap } from '../lib/bounded-map.js'
 import type { RecordCipher } from './record-cipher.js'
 
 /** Options for {@link EncryptedStore}. */
@@ -22,9 +23,12 @@ interface Seen {
  *
  * Reads that do not decrypt reject with `decryption_failed`. The wrapped store never sees plaintext.
  *
+ * Internal: not exported. Users get it through the `encryption` option of `createResourceClient`, which wraps
+ * the given store in one, so that no store can be used half-encrypted by hand:
+ *
  * @example
  * ```ts
- * const store = new EncryptedStore(new RedisStore({ url: 'redis://localhost:6379' }), new RecordCipher({ secrets }))
+ * const client = await createResourceClient({ ...options, store: new RedisStore({ url }), encryption: { secrets: [secret] } })
  * ```
  */
 export class EncryptedStore implements TokenStore {
@@ -35,9 +39,8 @@ export class EncryptedStore implements TokenStore {
   declare readonly subscribe?: (listener: (key: string) => void) => () => void
   readonly #inner: TokenStore
   readonly #cipher: RecordCipher
-  readonly #maxRemembered: number
   /** storeKey → the plaintext/ciphertext pair this wrapper last read or wrote, oldest first. */
-  readonly #seen = new Map<string, Seen>()
+  readonly #seen: BoundedMap<Seen>
 
   /**
    * @param inner The store that holds the ciphertext.
@@ -46,7 +49,7 @@ export class EncryptedStore implements TokenStore {
   constructor(inner: TokenStore, cipher: RecordCipher, options: EncryptedStoreOptions = {}) {
     this.#inner = inner
     this.#cipher = cipher
-    this.#maxRemembered = Math.max(0, Math.floor(options.maxRemembered ?? 1000))
+    this.#seen = new BoundedMap(options.maxRemembered ?? 1000)
     if (inner.subscribe !== undefined) {
       const subscribe = inner.subscribe.bind(inner)
       this.subscribe = (listener) => subscribe(listener)
@@ -99,7 +102,7 @@ export class EncryptedStore implements TokenStore {
     const ciphertext = this.#cipher.encrypt(key, value)
     if (expected === undefined) return this.#swap(key, undefined, value, ciphertext, options)
 
-    const seen = this.#seen.get(key)
+    const seen = this.#seen.get(key, 0)
     if (seen !== undefined && seen.plaintext === expected) {
       if (await this.#swap(key, seen.ciphertext, value, ciphertext, options)) return true
     }
@@ -139,13 +142,9 @@ export class EncryptedStore implements TokenStore {
   }
 
   #remember(key: string, plaintext: string, ciphertext: string): void {
+    // Pairs do not expire: one is only a hint, checked by the wrapped store's compare-and-set.
     this.#seen.delete(key)
-    if (this.#maxRemembered === 0) return
-    this.#seen.set(key, { plaintext, ciphertext })
-    if (this.#seen.size > this.#maxRemembered) {
-      const oldest = this.#seen.keys().next()
-      if (oldest.done !== true) this.#seen.delete(oldest.value)
-    }
+    this.#seen.set(key, { plaintext, ciphertext }, Infinity, 0)
   }
 
   #forget(key: string): void {

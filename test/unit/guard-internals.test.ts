@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 
-import { BoundedCache } from '../../src/guard/bounded-cache.js'
+import { BoundedMap as BoundedCache } from '../../src/lib/bounded-map.js'
 import { DpopNonces, normalizeHtu } from '../../src/guard/dpop-proof.js'
 
 test('BoundedCache expires entries and stays within its bound', () => {

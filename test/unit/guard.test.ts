@@ -14,14 +14,13 @@ import {
   GuardError,
   createAccessTokenVerifier,
   protectedResourceMetadata,
-  protectedResourceMetadataHandler,
   protectedResourceMetadataUrl,
-  requireAccessToken,
   verifyAccessToken,
   type AccessTokenRequest,
   type VerifiedAccessToken,
   type VerifyAccessTokenOptions,
 } from '../../src/guard/index.js'
+import { protectedResourceMetadataHandler, requireAccessToken } from '../../src/express.js'
 
 // ---------------------------------------------------------------------------------------------------
 // A tiny issuer: discovery, JWKS and introspection, counting requests.

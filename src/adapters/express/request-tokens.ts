@@ -79,8 +79,8 @@ export function bindTokens(client: ResourceClient, key: string): RequestResource
 }
 
 declare global {
-  // Express's documented way to type what middleware adds to the request.
-  // eslint-disable-next-line @typescript-eslint/no-namespace
+  // Express's documented way to type what middleware adds to the request: its types declare the global
+  // `Express` namespace for this, so a namespace it must be.
   namespace Express {
     interface Request {
       /** The signed-in user's tokens; set by `requireLogin` (always) and `optionalLogin` (when signed in). */
