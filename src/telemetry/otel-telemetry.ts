@@ -121,7 +121,8 @@ export class OtelTelemetry implements Telemetry {
         }
         return result
       } catch (err) {
-        failedWith = errorType(err)
+        // A code the operation gave before throwing (what the raw error becomes for its caller) wins.
+        failedWith ??= errorType(err)
         span.setAttributes({ ...defined(errorFacts(err)), [ATTR.outcome]: failedWith, [ATTR.errorType]: failedWith })
         const message = statusMessage(err)
         span.setStatus(message === undefined ? { code: api.SpanStatusCode.ERROR } : { code: api.SpanStatusCode.ERROR, message })

@@ -155,11 +155,14 @@ test('a cold burst of 100 fetches to two resources: exactly 2 token-request span
   assert.equal(await sdk.counter('resource_tokens.cache.lookups', { 'resource_tokens.resource': 'contacts', 'resource_tokens.cache.result': 'miss' }), 50)
   assert.equal(await sdk.counter('resource_tokens.cache.lookups', { 'resource_tokens.resource': 'calendar', 'resource_tokens.cache.result': 'miss' }), 50)
 
+  // The store announced the client's own writes, so the in-process grant cache reads the grant once more.
+  await (await client.fetch(key, `${scenario.contactsUrl}/people`)).arrayBuffer()
+  assert.deepEqual(sdk.spans().slice(-1).map((s) => s.name), ['resource_tokens.store.get'])
   // Warm: ten more fetches are ten hits, and not one span.
   const spanCount = sdk.spans().length
   for (let i = 0; i < 10; i++) await (await client.fetch(key, i % 2 === 0 ? `${scenario.contactsUrl}/people` : `${scenario.calendarUrl}events`)).arrayBuffer()
-  assert.equal(sdk.spans().length, spanCount, 'a cache hit makes no span')
-  assert.equal(await sdk.counter('resource_tokens.cache.lookups', { 'resource_tokens.cache.result': 'hit' }), 10)
+  assert.deepEqual(sdk.spans().slice(spanCount).map((s) => s.name), [], 'a cache hit makes no span')
+  assert.equal(await sdk.counter('resource_tokens.cache.lookups', { 'resource_tokens.cache.result': 'hit' }), 11)
   assert.ok(spanCount > before)
   for (const resource of ['contacts', 'calendar']) secrets.add((await client.accessToken(key, resource === 'contacts' ? scenario.contactsUrl : scenario.calendarUrl)).value)
   await keep(sdk)
