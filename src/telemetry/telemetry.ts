@@ -65,7 +65,8 @@ export interface Telemetry {
   cacheLookup(resource: string, hit: boolean): void
 }
 
-const NOOP_SCOPE: OperationScope = {
+/** A scope that records nothing: for code run without telemetry. */
+export const NOOP_SCOPE: OperationScope = {
   set() {},
   tag() {},
   identity() {},

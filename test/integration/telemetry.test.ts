@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, test } from 'node:test'
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
-import { MemoryStore, ResourceTokensError, type ResourceClient, type ResourceClientOptions } from 'resource-tokens'
+import { createAccessTokenVerifier, ResourceTokensError, type ResourceClient, type ResourceClientOptions } from 'resource-tokens'
 import { RedisStore } from 'resource-tokens/redis'
 
 import { code } from '../support/errors.js'
@@ -254,6 +254,43 @@ test('lock contention between two processes: the waiting process shows its wait,
   await keep(sdk)
 })
 
+test('the guard: one verification span each, outcome and method as attributes, verifications counted by outcome', async () => {
+  const { client, sdk } = await instrumentedClient()
+  const key = await login(client, sdk)
+  const contacts = await client.accessToken(key, scenario.contactsUrl)
+  const calendar = await client.accessToken(key, scenario.calendarUrl)
+  secrets.add(contacts.value)
+  secrets.add(calendar.value)
+  const verify = createAccessTokenVerifier({ issuer: scenario.op.issuer, audience: scenario.contactsUrl, tracerProvider: sdk.tracerProvider, meterProvider: sdk.meterProvider })
+  const request = (authorization?: string) => ({ method: 'GET', url: `${scenario.contactsUrl}/people`, headers: authorization === undefined ? {} : { authorization } })
+  const verified = await sdk.tracerProvider.getTracer('app').startActiveSpan('GET /api/people', async (span) => {
+    try {
+      return await verify(request(`Bearer ${contacts.value}`))
+    } finally {
+      span.end()
+    }
+  })
+  assert.deepEqual(verified.scopes, ['contacts:read'])
+  await assert.rejects(verify(request(`Bearer ${calendar.value}`)), code('invalid_token'))
+  await assert.rejects(verify(request()))
+  const spans = sdk.spansNamed('resource_tokens.guard.verify')
+  assert.equal(spans.length, 3)
+  assert.equal(parentOf(spans[0]!, sdk.spans())?.name, 'GET /api/people')
+  assert.deepEqual(
+    spans.map((s) => [s.attributes['resource_tokens.outcome'], s.attributes['resource_tokens.guard.method'], s.attributes['resource_tokens.guard.scheme']]),
+    [
+      ['ok', 'jwt', 'Bearer'],
+      ['invalid_token', 'jwt', 'Bearer'],
+      [spans[2]!.attributes['error.type'], undefined, undefined],
+    ],
+  )
+  assert.equal(spans[1]?.attributes['http.response.status_code'], 401)
+  assert.equal(await sdk.counter('resource_tokens.guard.verifications', { 'resource_tokens.outcome': 'ok', 'resource_tokens.guard.method': 'jwt' }), 1)
+  assert.equal(await sdk.counter('resource_tokens.guard.verifications', { 'resource_tokens.outcome': 'invalid_token' }), 1)
+  assert.equal((await sdk.histogram('resource_tokens.guard.verification.duration')).count, 3)
+  await keep(sdk)
+})
+
 test('leak scan: no exported attribute, status or metric holds a token, code, secret, key or subject', async () => {
   assert.ok(exported.spans.length > 20, `spans were exported (${exported.spans.length})`)
   assert.ok(secrets.size > 10, `secrets were collected (${secrets.size})`)
@@ -274,4 +311,3 @@ test('leak scan: no exported attribute, status or metric holds a token, code, se
   for (const subject of subjects) assert.ok(!texts.includes(subject), 'no attribute is the subject')
 })
 
-void MemoryStore
