@@ -2,7 +2,9 @@
 // a cold burst, refresh failures, lock contention between two processes, and a leak scan of everything.
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
+import { Writable } from 'node:stream'
 import { after, before, test } from 'node:test'
+import { pino } from 'pino'
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { createAccessTokenVerifier, ResourceTokensError, type ResourceClient, type ResourceClientOptions } from 'resource-tokens'
 import { RedisStore } from 'resource-tokens/redis'
@@ -21,7 +23,7 @@ const SECRET = 'telemetry-test-encryption-secret-0123456789'
 
 let scenario: Scenario
 /** Every span and metric attribute any test exported, and every secret any test saw: for the leak scan. */
-const exported: { spans: ReadableSpan[]; metricAttributes: Array<Record<string, unknown>> } = { spans: [], metricAttributes: [] }
+const exported: { spans: ReadableSpan[]; metricAttributes: Array<Record<string, unknown>>; logLines: string[] } = { spans: [], metricAttributes: [], logLines: [] }
 const secrets = new Set<string>()
 const sdks: TestTelemetry[] = []
 
@@ -291,7 +293,29 @@ test('the guard: one verification span each, outcome and method as attributes, v
   await keep(sdk)
 })
 
-test('leak scan: no exported attribute, status or metric holds a token, code, secret, key or subject', async () => {
+test('a pino logger passed as it is: fields as the object, the message as msg, levels as pino levels', async () => {
+  const lines: string[] = []
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(...chunk.toString().split('\n').filter((l) => l !== ''))
+      done()
+    },
+  })
+  const { client, sdk } = await instrumentedClient({ logger: pino({ level: 'debug' }, stream) })
+  const key = await login(client, sdk)
+  scenario.op.failTokenRequests(1, { status: 503, body: 'down', contentType: 'text/plain' })
+  await assert.rejects(client.fetch(key, `${scenario.contactsUrl}/people`), code('token_endpoint_unavailable'))
+  const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>)
+  const failed = records.find((r) => r['msg'] === 'refresh failed')
+  assert.ok(failed !== undefined, `a "refresh failed" line; got ${records.map((r) => String(r['msg'])).join(', ')}`)
+  assert.deepEqual([failed['level'], failed['resource'], failed['code'], failed['component']], [40, 'contacts', 'token_endpoint_unavailable', 'resource-tokens'])
+  assert.equal(failed['grant'], sdk.spansNamed(LOGIN_CALLBACK)[0]?.attributes['resource_tokens.grant'], 'log lines and spans name the grant alike')
+  assert.ok(records.some((r) => r['msg'] === 'login finished' && r['level'] === 30))
+  exported.logLines.push(...lines)
+  await keep(sdk)
+})
+
+test('leak scan: no exported attribute, status, metric or log line holds a token, code, secret, key or subject', async () => {
   assert.ok(exported.spans.length > 20, `spans were exported (${exported.spans.length})`)
   assert.ok(secrets.size > 10, `secrets were collected (${secrets.size})`)
   const subjects = ['alice']
@@ -302,6 +326,7 @@ test('leak scan: no exported attribute, status or metric holds a token, code, se
     for (const event of span.events) texts.push(event.name, ...Object.values(event.attributes ?? {}).map(String))
   }
   for (const attributes of exported.metricAttributes) for (const value of Object.values(attributes)) texts.push(String(value))
+  texts.push(...exported.logLines)
   const haystack = texts.join('\n')
   for (const secret of secrets) {
     assert.ok(!haystack.includes(secret), `a secret (${secret.slice(0, 6)}…) was exported`)

@@ -2,6 +2,7 @@
 import { ResourceTokensConfigError } from '../../errors/resource-tokens-error.js'
 import type { Logger } from '../../observability/logger.js'
 import { defaultLogger } from '../../observability/logger.js'
+import { isLoggerInput, toLogger, type LoggerInput } from '../../observability/logger-shapes.js'
 import { isSecureOrLoopback } from '../../resources/loopback.js'
 import type { LogoutEvent } from './logout-event.js'
 
@@ -38,8 +39,11 @@ export interface ExpressAdapterOptions {
    * `res` but must not send a response. A throw is logged and ignored: the logout stands.
    */
   onLogout?: (event: LogoutEvent) => void | Promise<void>
-  /** Where unexpected failures are written. Default: warnings and errors to the console. */
-  logger?: Logger
+  /**
+   * Where unexpected failures are written: the same shapes as the client's `logger` (pino, winston, `console`,
+   * a function, or `{ warn?, error? }`). Default: warnings and errors to the console.
+   */
+  logger?: LoggerInput
 }
 
 /** Options after validation and defaults. */
@@ -106,7 +110,7 @@ export function resolveExpressOptions(options: ExpressAdapterOptions): ResolvedE
     fail('"cookieMaxAgeSeconds" must be a positive whole number of seconds')
   }
   if (options.onLogout !== undefined && typeof options.onLogout !== 'function') fail('"onLogout" must be a function')
-  if (options.logger !== undefined && (typeof options.logger !== 'object' || options.logger === null)) fail('"logger" must be an object')
+  if (options.logger !== undefined && !isLoggerInput(options.logger)) fail('"logger" must be a logger (pino, winston, console), a function, or an object with debug/info/warn/error methods')
 
   const secure = base.protocol === 'https:'
   return {
@@ -118,6 +122,6 @@ export function resolveExpressOptions(options: ExpressAdapterOptions): ResolvedE
     cookieName: secure ? `__Host-${cookieName}` : cookieName,
     cookieMaxAgeSeconds: maxAge,
     onLogout: options.onLogout,
-    logger: options.logger ?? defaultLogger,
+    logger: options.logger === undefined ? defaultLogger : toLogger(options.logger),
   }
 }
