@@ -7,20 +7,21 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 /** A plain function: called with the level, the message and the fields (which may be omitted). */
 export type LogFunction = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void
 
-/** A pino logger (or any logger with pino's `levels.values` and `(fields, message)` methods). */
+/**
+ * A pino logger (recognised by pino's `levels.values` and `levels.labels`; called as `(fields, message)`).
+ * Only what recognition needs is typed: any pino instance fits.
+ */
 export interface PinoLikeLogger {
   levels: { values: Record<string, number>; labels: Record<number, string> }
-  child?(bindings: Record<string, unknown>): PinoLikeLogger
-  bindings?(): Record<string, unknown>
-  [level: string]: unknown
 }
 
-/** A winston logger (or any logger with winston's numeric `levels` map and `log(level, message, meta)`). */
+/**
+ * A winston logger (recognised by its numeric `levels` map and `log`; called as `log(level, message, meta)`).
+ * Only what recognition needs is typed: any winston logger fits.
+ */
 export interface WinstonLikeLogger {
   levels: Record<string, number>
   log(level: string, message: string, meta?: Record<string, unknown>): unknown
-  child?(meta: Record<string, unknown>): WinstonLikeLogger
-  defaultMeta?: unknown
 }
 
 /**
@@ -34,7 +35,8 @@ export interface WinstonLikeLogger {
  * - a function `(level, message, fields)`.
  * Fields are the same whatever the shape: never a token, code, verifier, secret or the raw grant key.
  */
-export type LoggerInput = Logger | PinoLikeLogger | WinstonLikeLogger | Console | LogFunction
+// `console` fits `Logger` as it is; it is recognised at run time.
+export type LoggerInput = Logger | PinoLikeLogger | WinstonLikeLogger | LogFunction
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error']
 
@@ -58,7 +60,7 @@ export function toLogger(input: LoggerInput): Logger {
   if (typeof input === 'function') return fromFunction(input)
   if (isPino(input)) return fromPino(input)
   if (isWinston(input)) return fromWinston(input)
-  if (input === globalThis.console || input instanceof Console) return fromConsole(input as Console)
+  if (input === globalThis.console || input instanceof Console) return fromConsole(input as unknown as Console)
   return input as Logger
 }
 
@@ -73,12 +75,18 @@ export function isLoggerInput(input: unknown): input is LoggerInput {
   })
 }
 
-function isPino(input: object): input is PinoLikeLogger {
+/** What the adapter calls on a pino logger: its level methods, and `child`/`bindings` when present. */
+type PinoInstance = PinoLikeLogger & { child?(bindings: Record<string, unknown>): PinoInstance; bindings?(): Record<string, unknown> } & Record<string, unknown>
+
+/** What the adapter calls on a winston logger. */
+type WinstonInstance = WinstonLikeLogger & { child?(meta: Record<string, unknown>): WinstonInstance; defaultMeta?: unknown }
+
+function isPino(input: object): input is PinoInstance {
   const levels = (input as { levels?: { values?: unknown; labels?: unknown } }).levels
   return typeof levels === 'object' && levels !== null && typeof levels.values === 'object' && levels.values !== null && typeof levels.labels === 'object'
 }
 
-function isWinston(input: object): input is WinstonLikeLogger {
+function isWinston(input: object): input is WinstonInstance {
   const candidate = input as { levels?: unknown; log?: unknown }
   if (typeof candidate.log !== 'function' || typeof candidate.levels !== 'object' || candidate.levels === null) return false
   const values = Object.values(candidate.levels)
@@ -94,7 +102,7 @@ function fromFunction(log: LogFunction): Logger {
   }
 }
 
-function fromPino(input: PinoLikeLogger): Logger {
+function fromPino(input: PinoInstance): Logger {
   const bound = typeof input.bindings === 'function' && 'component' in input.bindings()
   const logger = !bound && typeof input.child === 'function' ? input.child({ component: COMPONENT }) : input
   const out: Logger = {}
@@ -107,7 +115,7 @@ function fromPino(input: PinoLikeLogger): Logger {
   return out
 }
 
-function fromWinston(input: WinstonLikeLogger): Logger {
+function fromWinston(input: WinstonInstance): Logger {
   const meta = input.defaultMeta
   const bound = typeof meta === 'object' && meta !== null && 'component' in meta
   const logger = !bound && typeof input.child === 'function' ? input.child({ component: COMPONENT }) : input
