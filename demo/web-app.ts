@@ -1,7 +1,7 @@
 // The demo's client web app, on the library's Express adapter: sign-in, both APIs through `client.fetch`,
 // the decoded claims of the token each call used, a replay the calendar API refuses, and a logout that
 // shows what it revoked.
-import { AsyncLocalStorage } from 'node:async_hooks'
+import { type AsyncLocalStorage } from 'node:async_hooks'
 import { createHash, randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import express, { type NextFunction, type Request, type Response } from 'express'

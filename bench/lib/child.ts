@@ -69,7 +69,7 @@ export function startWorker(name: string, cleanup: Cleanup, options: { exposeGc?
     send: (message) => child.send(message as object),
     next: <T>(type: string) =>
       new Promise<T>((resolve, reject) => {
-        waiting.push({ type, resolve: resolve as (m: never) => void, reject })
+        waiting.push({ type, resolve: resolve, reject })
         deliver()
       }),
     exited: async (ms = 5000) => {

@@ -171,10 +171,10 @@ export class ResourceClient {
   /**
    * `fetch` for the app itself, with no user: the resource's token comes from the client_credentials grant
    * (cached, renewed before expiry, single-flight per resource, DPoP when the resource says so). Same
-   * matching, redirect and retry rules as {@link fetch}.
+   * matching, redirect and retry rules as {@link ResourceClient.fetch}.
    *
    * @throws `token_endpoint_unavailable`, `token_endpoint_error` (e.g. `unauthorized_client` when the provider
-   * does not allow client_credentials for this client), and as {@link fetch}.
+   * does not allow client_credentials for this client), and as {@link ResourceClient.fetch}.
    * @example
    * ```ts
    * const res = await client.serviceFetch('https://contacts.example.com/api/stats')
@@ -199,7 +199,7 @@ export class ResourceClient {
   /**
    * The access token `fetch` would send to `url`: cached, or obtained now.
    *
-   * @throws `unknown_resource` when `url` belongs to no registered resource; otherwise as {@link fetch}.
+   * @throws `unknown_resource` when `url` belongs to no registered resource; otherwise as {@link ResourceClient.fetch}.
    */
   async accessToken(key: string, url: string | URL): Promise<AccessTokenInfo> {
     this.#check(key)

@@ -75,7 +75,7 @@ export interface ResourceClientOptions extends TelemetryOptions {
   timeoutSeconds?: number
   /** How long a refresh may wait for the per-grant lock, in milliseconds. Default 10000. */
   lockTimeoutMs?: number
-  /** Expiry of the per-grant lock, in milliseconds, so a crashed holder cannot block a grant forever. Default 15000. */
+  /** Expiry of the per-grant lock, in milliseconds: a crashed holder blocks the grant for at most this long; a live one renews it every third. Default 3000. */
   lockTtlMs?: number
   /** How long a started login may wait for its callback, in seconds. Default 600. */
   loginTtlSeconds?: number

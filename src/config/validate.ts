@@ -61,7 +61,7 @@ export function resolveOptions(options: ResourceClientOptions): ResolvedOptions 
     strictScopes: optionalBoolean(options.strictScopes, '"strictScopes"') ?? false,
     timeoutSeconds: seconds(options.timeoutSeconds, '"timeoutSeconds"', 10, 1),
     lockTimeoutMs: seconds(options.lockTimeoutMs, '"lockTimeoutMs"', 10_000, 1),
-    lockTtlMs: seconds(options.lockTtlMs, '"lockTtlMs"', 15_000, 100),
+    lockTtlMs: seconds(options.lockTtlMs, '"lockTtlMs"', 3_000, 100),
     loginTtlSeconds: seconds(options.loginTtlSeconds, '"loginTtlSeconds"', 600, 1),
     grantTtlSeconds: seconds(options.grantTtlSeconds, '"grantTtlSeconds"', 30 * 24 * 3600, 60),
     cacheSize: seconds(options.cacheSize, '"cacheSize"', 10_000, 0),

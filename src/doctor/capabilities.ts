@@ -40,7 +40,7 @@ export function readCapabilities(metadata: Readonly<Record<string, unknown>>, di
   const pkce = stringList(metadata['code_challenge_methods_supported'])
   const dpop = stringList(metadata['dpop_signing_alg_values_supported'])
   const authMethods = stringList(metadata['token_endpoint_auth_methods_supported'])
-  const endpoint = (name: string): string | undefined => (typeof metadata[name] === 'string' ? (metadata[name] as string) : undefined)
+  const endpoint = (name: string): string | undefined => (typeof metadata[name] === 'string' ? (metadata[name]) : undefined)
   const par = endpoint('pushed_authorization_request_endpoint')
 
   return [

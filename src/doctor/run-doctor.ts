@@ -46,7 +46,7 @@ export async function runDoctor(args: readonly string[], io: DoctorIo): Promise<
       execute: options.issuer.protocol === 'http:' && isLoopbackHost(options.issuer.hostname) ? [client.allowInsecureRequests] : [],
       timeout: 15,
     })
-    metadata = config.serverMetadata() as Readonly<Record<string, unknown>>
+    metadata = config.serverMetadata()
   } catch (err) {
     const reason = await diagnoseDiscovery(options.issuer, discoveryUrl, err)
     const report = failedDiscovery(options, reason)

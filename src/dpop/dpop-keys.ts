@@ -34,7 +34,7 @@ export class DPoPKeys {
 
   /** The handle for a stored key pair. */
   async handle(key: StoredDPoPKey): Promise<client.DPoPHandle> {
-    const id = await calculateJwkThumbprint(key.publicJwk as JWK)
+    const id = await calculateJwkThumbprint(key.publicJwk)
     let handle = this.#handles.get(id, 0)
     if (handle === undefined) {
       handle = this.#createHandle(key)

@@ -37,7 +37,7 @@ export class JwtAccessTokens {
       currentDate: new Date(config.now()),
     }
     try {
-      return (await this.#verifyWithJwks(token, verifyOptions)).payload as Record<string, unknown>
+      return (await this.#verifyWithJwks(token, verifyOptions)).payload
     } catch (err) {
       if (!(err instanceof KeySourceUnavailable)) throw this.#refuse('invalid_token', describeJwtFailure(err), scheme, { cause: err })
       const cause = err.cause

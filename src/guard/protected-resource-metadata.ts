@@ -122,7 +122,7 @@ export function protectedResourceMetadata(options: ProtectedResourceMetadataOpti
  * The URL where clients look for the metadata of `resource`: the well-known suffix goes between the host
  * and the path (RFC 9728 section 3.1), e.g. `https://api.example.com/v1` →
  * `https://api.example.com/.well-known/oauth-protected-resource/v1`. Use it as the verifier's
- * `resourceMetadataUrl` and its path to mount {@link protectedResourceMetadataHandler}.
+ * `resourceMetadataUrl` and its path to mount `protectedResourceMetadataHandler` (from `resource-tokens/express`).
  *
  * @param resource - the resource identifier
  * @returns the metadata URL

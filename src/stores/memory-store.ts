@@ -1,3 +1,4 @@
+import { ResourceTokensConfigError } from '../errors/resource-tokens-error.js'
 import type { StoreWriteOptions, TokenStore } from './token-store.js'
 
 interface Entry {
@@ -14,12 +15,31 @@ interface LockEntry {
 export interface MemoryStoreOptions {
   /** Clock in milliseconds, for tests. Defaults to `Date.now`. */
   now?: () => number
+  /**
+   * Most transient records (written with `transient: true`: pending login transactions) kept at once; past it
+   * the oldest are dropped, so that a flood of abandoned logins cannot grow memory without bound. Records that
+   * are not transient (grants, records without expiry) are never dropped for it. Defaults to 10000.
+   */
+  maxTransientEntries?: number
+  /**
+   * How often an unref'd timer drops expired records, in milliseconds, while any record can expire. Writes also
+   * sweep, amortised, so memory comes back under load as well as when idle. Defaults to 60000.
+   */
+  sweepIntervalMs?: number
 }
+
+const DEFAULT_MAX_TRANSIENT = 10_000
+const DEFAULT_SWEEP_INTERVAL_MS = 60_000
+/** A full sweep runs after this many writes at least, or after as many writes as there are records: O(1) per write, amortised. */
+const MIN_WRITES_PER_SWEEP = 1024
 
 /**
  * The default store: a `Map` in this process. Grants are lost when the process ends and are not shared
  * with other processes; use a persistent store (e.g. `RedisStore`) for that. Records are not encrypted,
  * since they never leave the process.
+ *
+ * Memory is bounded: expired records are dropped without being read again (on writes, amortised, and on an
+ * unref'd timer), and transient records (pending logins) are capped by `maxTransientEntries`, oldest first.
  *
  * @example
  * ```ts
@@ -29,17 +49,49 @@ export interface MemoryStoreOptions {
 export class MemoryStore implements TokenStore {
   readonly inProcess = true
   readonly #entries = new Map<string, Entry>()
+  /** Transient records: key to the sequence number of its last transient write. */
+  readonly #transient = new Map<string, number>()
+  /**
+   * Transient writes in order, oldest first, from `#head` on; an item whose sequence number is no longer the key's
+   * is stale and skipped. (Not the Map's own order: taking a Map's first key after many deletions from its front
+   * scans the holes they leave, which made a flood quadratic.)
+   */
+  #order: Array<{ key: string; seq: number }> = []
+  #head = 0
+  #seq = 0
   readonly #locks = new Map<string, LockEntry>()
   readonly #listeners = new Set<(key: string) => void>()
   readonly #now: () => number
+  readonly #maxTransient: number
+  readonly #sweepIntervalMs: number
+  /** Records and locks that can expire; the timer runs only while there are some. */
+  #expiring = 0
+  #writesSinceSweep = 0
+  #timer: NodeJS.Timeout | undefined
 
+  /** @throws {ResourceTokensConfigError} `invalid_config` when an option has the wrong type or range. */
   constructor(options: MemoryStoreOptions = {}) {
-    this.#now = options.now ?? Date.now
+    const { now = Date.now, maxTransientEntries = DEFAULT_MAX_TRANSIENT, sweepIntervalMs = DEFAULT_SWEEP_INTERVAL_MS } = options ?? {}
+    if (typeof now !== 'function') throw new ResourceTokensConfigError('"now" must be a function')
+    if (!(Number.isSafeInteger(maxTransientEntries) && maxTransientEntries > 0)) {
+      throw new ResourceTokensConfigError('"maxTransientEntries" must be a positive integer')
+    }
+    if (!(Number.isFinite(sweepIntervalMs) && sweepIntervalMs > 0)) {
+      throw new ResourceTokensConfigError('"sweepIntervalMs" must be a positive number')
+    }
+    this.#now = now
+    this.#maxTransient = maxTransientEntries
+    this.#sweepIntervalMs = sweepIntervalMs
   }
 
-  /** Number of live records; for diagnostics and benchmarks. */
+  /** Number of records held, expired ones not yet swept included; for diagnostics and benchmarks. */
   get size(): number {
     return this.#entries.size
+  }
+
+  /** Number of locks held, expired ones not yet swept included; for diagnostics. */
+  get lockCount(): number {
+    return this.#locks.size
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -51,13 +103,13 @@ export class MemoryStore implements TokenStore {
   }
 
   async delete(key: string): Promise<void> {
-    if (this.#entries.delete(key)) this.#notify(key)
+    if (this.#remove(key)) this.#notify(key)
   }
 
   async take(key: string): Promise<string | undefined> {
     const value = this.#read(key)
     if (value !== undefined) {
-      this.#entries.delete(key)
+      this.#remove(key)
       this.#notify(key)
     }
     return value
@@ -73,12 +125,14 @@ export class MemoryStore implements TokenStore {
     const now = this.#now()
     const held = this.#locks.get(name)
     if (held !== undefined && held.owner !== owner && held.expiresAt > now) return false
+    if (held === undefined) this.#countExpiring(1)
     this.#locks.set(name, { owner, expiresAt: now + ttlMs })
+    this.#afterWrite()
     return true
   }
 
   async unlock(name: string, owner: string): Promise<void> {
-    if (this.#locks.get(name)?.owner === owner) this.#locks.delete(name)
+    if (this.#locks.get(name)?.owner === owner) this.#removeLock(name)
   }
 
   subscribe(listener: (key: string) => void): () => void {
@@ -86,11 +140,37 @@ export class MemoryStore implements TokenStore {
     return () => this.#listeners.delete(listener)
   }
 
+  /** Stops the sweep timer. The records stay readable; the timer starts again with the next expiring write. */
+  async close(): Promise<void> {
+    clearInterval(this.#timer)
+    this.#timer = undefined
+  }
+
+  /** Drops every expired record and lock now. Resolves the number dropped. */
+  sweep(): number {
+    this.#writesSinceSweep = 0
+    const now = this.#now()
+    let dropped = 0
+    for (const [key, entry] of this.#entries) {
+      if (entry.expiresAt !== undefined && entry.expiresAt <= now) {
+        this.#remove(key)
+        dropped++
+      }
+    }
+    for (const [name, lock] of this.#locks) {
+      if (lock.expiresAt <= now) {
+        this.#removeLock(name)
+        dropped++
+      }
+    }
+    return dropped
+  }
+
   #read(key: string): string | undefined {
     const entry = this.#entries.get(key)
     if (entry === undefined) return undefined
     if (entry.expiresAt !== undefined && entry.expiresAt <= this.#now()) {
-      this.#entries.delete(key)
+      this.#remove(key)
       return undefined
     }
     return entry.value
@@ -98,8 +178,68 @@ export class MemoryStore implements TokenStore {
 
   #write(key: string, value: string, options: StoreWriteOptions): void {
     const expiresAt = options.ttlSeconds === undefined ? undefined : this.#now() + options.ttlSeconds * 1000
+    const previous = this.#entries.get(key)
+    this.#countExpiring((expiresAt === undefined ? 0 : 1) - (previous?.expiresAt === undefined ? 0 : 1))
     this.#entries.set(key, { value, expiresAt })
+    this.#transient.delete(key)
+    if (options.transient === true) {
+      const seq = ++this.#seq
+      this.#transient.set(key, seq)
+      this.#order.push({ key, seq })
+      this.#evictTransient()
+    }
     this.#notify(key)
+    this.#afterWrite()
+  }
+
+  /** Drops the oldest transient records past the cap; they are announced like any removal. */
+  #evictTransient(): void {
+    while (this.#transient.size > this.#maxTransient && this.#head < this.#order.length) {
+      const oldest = this.#order[this.#head++] as { key: string; seq: number }
+      if (this.#transient.get(oldest.key) !== oldest.seq) continue
+      this.#remove(oldest.key)
+      this.#notify(oldest.key)
+    }
+    // Compact: drop what was consumed, and stale items when they outnumber the live ones. O(1) per write, amortised.
+    const live = this.#order.length - this.#head
+    if (this.#head > 1024 && this.#head > live) {
+      this.#order = this.#order.slice(this.#head)
+      this.#head = 0
+    }
+    if (live > 2 * this.#transient.size + 1024) {
+      this.#order = this.#order.slice(this.#head).filter((item) => this.#transient.get(item.key) === item.seq)
+      this.#head = 0
+    }
+  }
+
+  #remove(key: string): boolean {
+    const entry = this.#entries.get(key)
+    if (entry === undefined) return false
+    this.#entries.delete(key)
+    this.#transient.delete(key)
+    if (entry.expiresAt !== undefined) this.#countExpiring(-1)
+    return true
+  }
+
+  #removeLock(name: string): void {
+    if (this.#locks.delete(name)) this.#countExpiring(-1)
+  }
+
+  #afterWrite(): void {
+    this.#writesSinceSweep++
+    if (this.#writesSinceSweep >= Math.max(MIN_WRITES_PER_SWEEP, this.#entries.size + this.#locks.size)) this.sweep()
+  }
+
+  /** Keeps the count of expiring records and locks, and the timer running exactly while there are some. */
+  #countExpiring(delta: number): void {
+    this.#expiring += delta
+    if (this.#expiring > 0 && this.#timer === undefined) {
+      this.#timer = setInterval(() => this.sweep(), this.#sweepIntervalMs)
+      this.#timer.unref()
+    } else if (this.#expiring <= 0 && this.#timer !== undefined) {
+      clearInterval(this.#timer)
+      this.#timer = undefined
+    }
   }
 
   #notify(key: string): void {

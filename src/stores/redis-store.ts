@@ -26,6 +26,13 @@ export interface RedisStoreOptions {
    * connection being made. Defaults to 2000.
    */
   commandTimeoutMs?: number
+  /**
+   * After every write (records, locks, removals), wait until this many replicas have acknowledged it (Redis `WAIT`,
+   * within `min(500, commandTimeoutMs)` ms) or reject with `store_unavailable`. With Sentinel (asynchronous
+   * replication) this keeps a failover from silently losing a rotated refresh token or splitting a lock between
+   * the old and the new master; see docs/STORES.md. Defaults to 0 (no waiting).
+   */
+  waitReplicas?: number
 }
 
 type Client = Redis | Cluster
@@ -88,6 +95,8 @@ return 0`,
 /** The key passed to change listeners after the subscriber reconnects: anything may have changed. */
 const ALL_KEYS = '*'
 const DEFAULT_TIMEOUT_MS = 2000
+/** Longest `WAIT` for replicas, so that a write is not held for the whole command timeout by a lagging replica. */
+const WAIT_TIMEOUT_MS = 500
 
 /**
  * A {@link TokenStore} on Redis through ioredis: a single server, Sentinel or Cluster, whatever the
@@ -123,6 +132,7 @@ export class RedisStore implements TokenStore {
   readonly #channel: string
   readonly #defaultTtlSeconds: number | undefined
   readonly #timeoutMs: number
+  readonly #waitReplicas: number
   readonly #listeners = new Set<(key: string) => void>()
   /** Tells this store's own notifications from others' (its listeners hear its writes at once, not by echo). */
   readonly #origin = randomUUID()
@@ -135,7 +145,7 @@ export class RedisStore implements TokenStore {
    *   or an option has the wrong type or range.
    */
   constructor(options: RedisStoreOptions) {
-    const { client, url, keyPrefix = 'rt:', defaultTtlSeconds, commandTimeoutMs = DEFAULT_TIMEOUT_MS } = options ?? {}
+    const { client, url, keyPrefix = 'rt:', defaultTtlSeconds, commandTimeoutMs = DEFAULT_TIMEOUT_MS, waitReplicas = 0 } = options ?? {}
     if ((client === undefined) === (url === undefined)) {
       throw new ResourceTokensConfigError('redis store needs exactly one of "client" and "url"')
     }
@@ -146,6 +156,10 @@ export class RedisStore implements TokenStore {
     if (!(Number.isFinite(commandTimeoutMs) && commandTimeoutMs > 0)) {
       throw new ResourceTokensConfigError('"commandTimeoutMs" must be a positive number')
     }
+    if (!(Number.isSafeInteger(waitReplicas) && waitReplicas >= 0)) {
+      throw new ResourceTokensConfigError('"waitReplicas" must be a non-negative integer')
+    }
+    this.#waitReplicas = waitReplicas
     this.#prefix = keyPrefix
     this.#channel = `${keyPrefix}changes`
     this.#defaultTtlSeconds = defaultTtlSeconds
@@ -186,7 +200,7 @@ export class RedisStore implements TokenStore {
   async set(key: string, value: string, options: StoreWriteOptions = {}): Promise<void> {
     const ttlMs = this.#ttlMs(options)
     return this.#run(async () => {
-      await this.#commands.resourceTokensSet(this.#key(key), value, ttlMs, this.#channel, this.#message(key))
+      await this.#write('resourceTokensSet', [this.#key(key), value, ttlMs, this.#channel, this.#message(key)])
       this.#notify(key)
     })
   }
@@ -194,14 +208,14 @@ export class RedisStore implements TokenStore {
   /** @throws {ResourceTokensError} `store_unavailable` on any Redis failure. */
   delete(key: string): Promise<void> {
     return this.#run(async () => {
-      if ((await this.#commands.resourceTokensDelete(this.#key(key), this.#channel, this.#message(key))) === 1) this.#notify(key)
+      if ((await this.#write('resourceTokensDelete', [this.#key(key), this.#channel, this.#message(key)])) === 1) this.#notify(key)
     })
   }
 
   /** `GETDEL`, so of two concurrent callers exactly one gets the value. @throws {ResourceTokensError} `store_unavailable`. */
   take(key: string): Promise<string | undefined> {
     return this.#run(async () => {
-      const value = (await this.#commands.resourceTokensTake(this.#key(key), this.#channel, this.#message(key))) ?? undefined
+      const value = ((await this.#write('resourceTokensTake', [this.#key(key), this.#channel, this.#message(key)])) as string | null) ?? undefined
       if (value !== undefined) this.#notify(key)
       return value
     })
@@ -211,7 +225,7 @@ export class RedisStore implements TokenStore {
   async compareAndSet(key: string, expected: string | undefined, value: string, options: StoreWriteOptions = {}): Promise<boolean> {
     const ttlMs = this.#ttlMs(options)
     return this.#run(async () => {
-      const written = await this.#commands.resourceTokensCompareAndSet(
+      const written = await this.#write('resourceTokensCompareAndSet', [
         this.#key(key),
         expected === undefined ? '0' : '1',
         expected ?? '',
@@ -219,7 +233,7 @@ export class RedisStore implements TokenStore {
         ttlMs,
         this.#channel,
         this.#message(key),
-      )
+      ])
       if (written === 1) this.#notify(key)
       return written === 1
     })
@@ -228,7 +242,7 @@ export class RedisStore implements TokenStore {
   /** `SET NX PX`, or `PEXPIRE` when `owner` already holds it. @throws {ResourceTokensError} `store_unavailable`. */
   async tryLock(name: string, owner: string, ttlMs: number): Promise<boolean> {
     const px = milliseconds(ttlMs)
-    return this.#run(async () => (await this.#commands.resourceTokensTryLock(this.#key(name), owner, px)) === 1)
+    return this.#run(async () => (await this.#write('resourceTokensTryLock', [this.#key(name), owner, px])) === 1)
   }
 
   /** Deletes the lock only if `owner` still holds it. @throws {ResourceTokensError} `store_unavailable`. */
@@ -274,6 +288,25 @@ export class RedisStore implements TokenStore {
       // Already gone: nothing to say goodbye to.
     }
     this.#client.disconnect()
+  }
+
+  /**
+   * Runs a write script; with `waitReplicas`, pipelined with `WAIT` on the same connection (in a Cluster, the
+   * key's node: `WAIT` has no key of its own) and rejected unless enough replicas acknowledged it.
+   */
+  async #write(script: keyof ScriptCommands, args: string[]): Promise<unknown> {
+    if (this.#waitReplicas === 0) return (this.#commands[script] as (...a: string[]) => Promise<unknown>)(...args)
+    const pipeline = this.#client.pipeline() as unknown as Record<string, (...a: unknown[]) => unknown> & { exec(): Promise<Array<[Error | null, unknown]> | null> }
+    ;(pipeline[script] as (...a: string[]) => unknown).call(pipeline, ...args)
+    ;(pipeline['call'] as (...a: unknown[]) => unknown).call(pipeline, 'WAIT', this.#waitReplicas, Math.min(WAIT_TIMEOUT_MS, this.#timeoutMs))
+    const replies = (await pipeline.exec()) ?? []
+    const [written, waited] = replies
+    if (written?.[0]) throw written[0]
+    if (waited?.[0]) throw waited[0]
+    if (Number(waited?.[1]) < this.#waitReplicas) {
+      throw storeUnavailable(`write acknowledged by ${Number(waited?.[1])} of ${this.#waitReplicas} replicas`)
+    }
+    return written?.[1]
   }
 
   #key(key: string): string {

@@ -64,6 +64,12 @@ export interface TokenStore {
 
 /** Options for writes. */
 export interface StoreWriteOptions {
-  /** Seconds until the record expires; omitted means no expiry. */
+  /** Seconds until the record expires; omitted means no expiry. A persistent store must apply it (Redis: `PX`). */
   ttlSeconds?: number
+  /**
+   * The record serves only a flow that has not finished yet (a pending login transaction): a store that bounds
+   * its memory may drop it before it expires, oldest first, and the flow then fails cleanly. Never set for
+   * grants. Stores that do not bound their memory ignore it. Default `false`.
+   */
+  transient?: boolean
 }

@@ -9,7 +9,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
-import { ResourceTokensError, type ResourceClient } from 'resource-tokens'
+import { type ResourceTokensError, type ResourceClient } from 'resource-tokens'
 import { readAll } from '../support/http.js'
 import { startRecordingServer, type RecordedRequest, type RespondHandler, type TestResourceServer } from '../support/resource-server.js'
 import { startScenario, type Scenario } from '../support/scenario.js'
@@ -49,7 +49,7 @@ async function startRecorder(options: { host: string; port?: number; tls?: boole
       res.end(JSON.stringify({ ok: true }))
     })().catch(() => res.destroy())
   }
-  const server: Server = options.tls === true ? (createHttpsServer({ key: TLS_KEY, cert: TLS_CERT }, handle) as unknown as Server) : createHttpServer(handle)
+  const server: Server = options.tls === true ? (createHttpsServer({ key: TLS_KEY, cert: TLS_CERT }, handle)) : createHttpServer(handle)
   server.on('connection', (socket) => socket.unref())
   try {
     await new Promise<void>((resolve, reject) => {
@@ -585,7 +585,7 @@ describe('attack: a token reaches only the resource it was issued for', () => {
         },
       })
       await assert.rejects(
-        client.fetch(KEY, redirect(recUrl, 307, `${other.url}/x`), { method: 'POST', body: stream, duplex: 'half' } as RequestInit),
+        client.fetch(KEY, redirect(recUrl, 307, `${other.url}/x`), { method: 'POST', body: stream, duplex: 'half' }),
         (err) => code(err) === 'redirect_refused',
       )
       assert.equal(other.requests.length, 0)

@@ -42,7 +42,7 @@ class Secrets {
 
 /** Everything `util.inspect` and JSON show of a value, causes and hidden properties included. */
 function render(value: unknown): string {
-  let json = ''
+  let json: string
   try {
     json = JSON.stringify(value) ?? ''
   } catch {

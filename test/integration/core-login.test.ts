@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { ResourceTokensError, type ResourceClient } from 'resource-tokens'
+import { type ResourceTokensError, type ResourceClient } from 'resource-tokens'
 import { startScenario, type Scenario } from '../support/scenario.js'
 import { code } from '../support/errors.js'
 

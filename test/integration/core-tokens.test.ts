@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, test } from 'node:test'
-import { ResourceTokensError } from 'resource-tokens'
+import { type ResourceTokensError } from 'resource-tokens'
 import { startScenario, type Scenario } from '../support/scenario.js'
 import { code } from '../support/errors.js'
 

@@ -21,7 +21,7 @@ describe('service mode: the app\'s own per-resource tokens (client_credentials)'
         Array.from({ length: 200 }, (_, i) => client.serviceFetch(i % 2 === 0 ? `${world.contactsUrl}/stats` : `${world.calendarUrl}stats`)),
       )
       assert.ok(responses.every((r) => r.status === 200))
-      await Promise.all(responses.map((r) => r.body?.cancel()))
+      await Promise.all(responses.map(async (r) => r.body?.cancel()))
     } finally {
       world.op.setTokenEndpointHook()
     }

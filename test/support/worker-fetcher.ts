@@ -25,7 +25,7 @@ const client = await createResourceClient({ ...config.client, store, encryption:
 if (config.reportChanges === true) store.subscribe((key) => post({ type: 'changed', key }))
 
 async function load(command: Extract<WorkerCommand, { op: 'load' }>): Promise<LoadReport> {
-  const report: LoadReport = { fetches: 0, ok: 0, failed: {}, firstStartedAt: 0, lastSettledAt: 0, maxLatencyMs: 0 }
+  const report: LoadReport = { fetches: 0, ok: 0, failed: {}, firstStartedAt: 0, lastSettledAt: 0, firstOkAt: 0, maxLatencyMs: 0 }
   await sleep(Math.max(0, command.startAt - Date.now()))
   const end = command.startAt + command.durationMs
   let turn = 0
@@ -47,7 +47,10 @@ async function load(command: Extract<WorkerCommand, { op: 'load' }>): Promise<Lo
       const settledAt = Date.now()
       report.lastSettledAt = Math.max(report.lastSettledAt, settledAt)
       report.maxLatencyMs = Math.max(report.maxLatencyMs, settledAt - startedAt)
-      if (outcome === undefined) report.ok++
+      if (outcome === undefined) {
+        report.ok++
+        if (report.firstOkAt === 0) report.firstOkAt = settledAt
+      }
       else report.failed[outcome] = (report.failed[outcome] ?? 0) + 1
     }
   }

@@ -27,6 +27,8 @@ export interface LoadReport {
   /** Epoch ms of the first fetch started and of the last fetch settled. */
   firstStartedAt: number
   lastSettledAt: number
+  /** Epoch ms at which the first successful fetch settled (0 when none did). */
+  firstOkAt: number
   maxLatencyMs: number
 }
 

@@ -81,7 +81,8 @@ async function startIssuer(keys: SigningKey[], path = ''): Promise<Issuer> {
     issuerOverride: undefined,
     close: async () => {},
   }
-  const server: Server = createServer(async (req, res) => {
+  // A failure inside surfaces as an unhandled rejection, which fails the run; the listener itself returns nothing.
+  const answer = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', issuer.url)
     if (issuer.missing.has(url.pathname)) return sendJson(res, 404, { error: 'not_found' })
     if (url.pathname === `${path}/.well-known/openid-configuration` || url.pathname === `/.well-known/oauth-authorization-server${path}`) {
@@ -105,7 +106,8 @@ async function startIssuer(keys: SigningKey[], path = ''): Promise<Issuer> {
       return sendJson(res, 200, issuer.introspection.get(params.get('token') ?? '') ?? { active: false })
     }
     sendJson(res, 404, { error: 'not_found' })
-  })
+  }
+  const server: Server = createServer((req, res) => void answer(req, res))
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   server.unref()
   issuer.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`

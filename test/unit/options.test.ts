@@ -35,7 +35,7 @@ function withResource(index: number, patch: Record<string, unknown>): Partial<Re
 
 async function rejectsConfig(overrides: Partial<ResourceClientOptions> | Record<string, unknown>, message: RegExp | string): Promise<void> {
   const calls: string[] = []
-  const options = { ...base(calls), ...overrides } as ResourceClientOptions
+  const options = { ...base(calls), ...overrides }
   await assert.rejects(createResourceClient(options), (err) => {
     assert.ok(err instanceof ResourceTokensConfigError, String(err))
     assert.ok(err instanceof ResourceTokensError)
@@ -51,7 +51,7 @@ async function rejectsConfig(overrides: Partial<ResourceClientOptions> | Record<
 /** Accepted options get as far as discovery (which fails here: there is no network in unit tests). */
 async function accepted(overrides: Partial<ResourceClientOptions>): Promise<void> {
   const calls: string[] = []
-  await assert.rejects(createResourceClient({ ...base(calls), ...overrides } as ResourceClientOptions), (err) => {
+  await assert.rejects(createResourceClient({ ...base(calls), ...overrides }), (err) => {
     assert.equal((err as ResourceTokensError).code, 'discovery_failed', String(err))
     return true
   })

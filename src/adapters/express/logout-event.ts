@@ -10,6 +10,6 @@ export interface LogoutEvent {
   readonly key: string
   /** The ID token claims of the grant that ended, or `undefined` when there was no grant. */
   readonly claims: Readonly<Record<string, unknown>> | undefined
-  /** What {@link ResourceClient.logout} did: revocation outcome and the end-session URL. */
+  /** What `ResourceClient.logout` (from `resource-tokens`) did: revocation outcome and the end-session URL. */
   readonly result: LogoutResult
 }

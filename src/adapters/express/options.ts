@@ -73,7 +73,7 @@ function fail(message: string): never {
 /** An app-relative path: one leading `/`, no `//`, no backslash, query, fragment or control characters. */
 function localPath(value: unknown, name: string, fallback: string): string {
   if (value === undefined) return fallback
-  if (typeof value !== 'string' || !/^\/(?![/\\])[^?#\\\u0000-\u001f\u007f]*$/.test(value)) {
+  if (typeof value !== 'string' || !/^\/(?![/\\])[^?#\\\p{Cc}]*$/u.test(value)) {
     fail(`"${name}" must be a path on this app starting with a single "/"`)
   }
   return value

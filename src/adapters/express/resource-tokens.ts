@@ -57,7 +57,7 @@ export interface ExpressResourceTokens {
  *
  * The session id is the grant key. The client's `redirectUri` must be `baseUrl + mountPath + '/callback'`.
  *
- * @param client - from {@link createResourceClient}
+ * @param client - from `createResourceClient` (from `resource-tokens`)
  * @param options - `baseUrl` is required; see {@link ExpressAdapterOptions}
  * @throws `ResourceTokensConfigError` (`invalid_config`) for bad options, naming the option
  * @see RFC 6749 section 10.12 (CSRF), RFC 6265bis section 8.8 (SameSite), OpenID Connect RP-Initiated Logout 1.0

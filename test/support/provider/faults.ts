@@ -1,0 +1,35 @@
+// Injected failures of the token and revocation endpoints: what a real provider does when it is down,
+// overloaded or cut off, which oidc-provider itself never does on demand.
+import type { IncomingMessage, ServerResponse } from 'node:http'
+
+/** An HTTP answer to send instead of the provider's, or `'reset'` for a destroyed socket. */
+export type TokenFault = { status: number; body?: string; contentType?: string } | 'reset'
+
+/** What a failing revocation endpoint answers unless a test says otherwise. */
+export const DEFAULT_REVOCATION_FAULT: TokenFault = { status: 503, body: '{"error":"temporarily_unavailable"}' }
+
+/** Faults armed for the next requests of one endpoint, used up in arrival order. */
+export class FaultQueue {
+  readonly #pending: TokenFault[] = []
+
+  /** Arms `fault` for the next `count` requests, after any already armed. */
+  add(count: number, fault: TokenFault): void {
+    for (let i = 0; i < count; i += 1) this.#pending.push(fault)
+  }
+
+  /** The fault for the request that just arrived, if one is armed. */
+  next(): TokenFault | undefined {
+    return this.#pending.shift()
+  }
+}
+
+/** Sends an injected failure: a destroyed socket for 'reset', else the given response. */
+export function sendFault(req: IncomingMessage, res: ServerResponse, fault: TokenFault): void {
+  if (fault === 'reset') {
+    req.socket.destroy()
+    return
+  }
+  res.statusCode = fault.status
+  if (fault.body !== undefined) res.setHeader('content-type', fault.contentType ?? 'application/json')
+  res.end(fault.body ?? '')
+}
