@@ -107,7 +107,7 @@ test('a login: the callback span, its authorization_code token request and store
   const requests = sdk.spansNamed(TOKEN_REQUEST)
   assert.equal(requests.length, 1)
   assert.equal(requests[0]?.attributes['resource_tokens.token_request.kind'], 'authorization_code')
-  assert.equal(parentOf(requests[0]!, spans), callback)
+  assert.equal(parentOf(requests[0], spans), callback)
   assert.ok(spans.some((s) => s.name.startsWith('resource_tokens.store.') && parentOf(s, spans) === callback), 'store operations are children of the callback')
   assert.equal(await sdk.counter('resource_tokens.logins', { 'resource_tokens.outcome': 'ok' }), 1)
   assert.equal(await sdk.counter('resource_tokens.token_requests', { 'resource_tokens.token_request.kind': 'authorization_code', 'resource_tokens.outcome': 'ok' }), 1)
@@ -146,7 +146,7 @@ test('a cold burst of 100 fetches to two resources: exactly 2 token-request span
     assert.equal(request.attributes['resource_tokens.grant'], sdk.spansNamed(LOGIN_CALLBACK)[0]?.attributes['resource_tokens.grant'], 'the same grant reference as the login')
     const hold = parentOf(request, spans)
     assert.equal(hold?.name, LOCK_HOLD, 'the token request runs while the lock is held')
-    assert.equal(parentOf(hold!, spans), burst, 'the renewal is a child of the caller that started it')
+    assert.equal(parentOf(hold, spans), burst, 'the renewal is a child of the caller that started it')
   }
   assert.equal(sdk.spansNamed(LOCK_ACQUIRE).length, 2)
   assert.equal(sdk.spansNamed(LOCK_HOLD).length, 2)
