@@ -63,7 +63,7 @@ async function main(cleanup: Cleanup): Promise<void> {
   if (runs('5')) {
     step('5. telemetry overhead: warm fetch with OpenTelemetry on and off')
     partial.telemetry = await telemetryOverhead(world, { repetitions: SETTINGS.telemetryRepetitions, timeMs: SETTINGS.sequentialTimeMs })
-    console.log(`  warm fetch, telemetry on / off: ${partial.telemetry.summary.ratio.toFixed(3)} (median latency), CPU ${partial.telemetry.summary.cpuRatio.toFixed(3)}`)
+    console.log(`  warm fetch, telemetry on / off: ${partial.telemetry.summary.ratio.toFixed(3)} (median of paired ratios)`)
   }
 
   const measured = { ...partial, durationS: (performance.now() - started) / 1000, machine: describeMachine(redisVersion(), loadAtStart) }

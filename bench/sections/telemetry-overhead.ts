@@ -7,22 +7,22 @@ import { ExportResultCode } from '@opentelemetry/core'
 import { AggregationTemporality, MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics'
 import { BasicTracerProvider, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base'
 import { createResourceClient, MemoryStore, type ResourceClient } from 'resource-tokens'
-import { median, sequential, type Figures } from '../lib/measure.js'
+import { median } from '../lib/measure.js'
 import { clientFetch } from '../lib/requests.js'
 import type { World } from '../lib/world.js'
 
 export interface TelemetryOverheadResult {
   repetitions: number
   timeMs: number
-  /** Per repetition: telemetry off and on, one request in flight. */
-  runs: Array<{ off: Figures; on: Figures; ratio: number; cpuRatio: number }>
+  /** Per repetition: telemetry off and on, one request in flight, interleaved request by request. */
+  runs: PairedFigures[]
   /** Medians over the repetitions. */
-  summary: { offMedianUs: number; onMedianUs: number; ratio: number; cpuRatio: number }
+  summary: { offMedianUs: number; onMedianUs: number; ratio: number }
   /**
    * The same comparison for `client.accessToken` (no HTTP request): what the library itself does on the warm
    * path, without the round trip that dilutes it in `fetch`. A magnifier, not the target.
    */
-  accessToken: { offMeanUs: number; onMeanUs: number; ratio: number }
+  accessToken: { offMedianUs: number; onMedianUs: number; ratio: number }
   /** Spans exported while measuring: 0 (a cache hit makes none). */
   spansDuringMeasurement: number
   /** Token-endpoint requests while measuring: 0 (every request used a cached token). */
@@ -80,39 +80,27 @@ export async function telemetryOverhead(world: World, options: { repetitions: nu
     const since = await world.op.tokenRequestCount()
     const runs: TelemetryOverheadResult['runs'] = []
     for (let rep = 0; rep < options.repetitions; rep++) {
-      // Alternate the order, so that drift of the machine does not favour one side.
-      const variants = [
-        { name: 'off', fn: () => clientFetch(off, key, url) },
-        { name: 'on', fn: () => clientFetch(on, key, url) },
-      ]
-      const figures = await sequential(rep % 2 === 0 ? variants : variants.reverse(), options.timeMs)
-      const f = { off: figures['off']!, on: figures['on']! }
-      runs.push({ ...f, ratio: f.on.medianUs / f.off.medianUs, cpuRatio: f.on.cpuUs / f.off.cpuUs })
-      console.log(`  repetition ${rep + 1}: median off ${f.off.medianUs.toFixed(0)} µs, on ${f.on.medianUs.toFixed(0)} µs, on/off ${(f.on.medianUs / f.off.medianUs).toFixed(3)}`)
+      const f = await paired(() => clientFetch(off, key, url), () => clientFetch(on, key, url), options.timeMs)
+      runs.push(f)
+      console.log(`  repetition ${rep + 1}: ${f.pairs} pairs, median off ${f.offMedianUs.toFixed(0)} µs, on ${f.onMedianUs.toFixed(0)} µs, on/off ${f.ratio.toFixed(3)}`)
     }
-    const tokenRuns: Array<{ off: number; on: number }> = []
+    const tokenRuns: PairedFigures[] = []
     for (let rep = 0; rep < options.repetitions; rep++) {
-      const variants = [
-        { name: 'off', fn: async () => void (await off.accessToken(key, url)) },
-        { name: 'on', fn: async () => void (await on.accessToken(key, url)) },
-      ]
-      const figures = await sequential(rep % 2 === 0 ? variants : variants.reverse(), Math.min(1000, options.timeMs))
-      tokenRuns.push({ off: figures['off']!.meanUs, on: figures['on']!.meanUs })
+      tokenRuns.push(await paired(async () => void (await off.accessToken(key, url)), async () => void (await on.accessToken(key, url)), Math.min(1000, options.timeMs)))
     }
     return {
       accessToken: {
-        offMeanUs: median(tokenRuns.map((r) => r.off)),
-        onMeanUs: median(tokenRuns.map((r) => r.on)),
-        ratio: median(tokenRuns.map((r) => r.on / r.off)),
+        offMedianUs: median(tokenRuns.map((r) => r.offMedianUs)),
+        onMedianUs: median(tokenRuns.map((r) => r.onMedianUs)),
+        ratio: median(tokenRuns.map((r) => r.ratio)),
       },
       repetitions: options.repetitions,
       timeMs: options.timeMs,
       runs,
       summary: {
-        offMedianUs: median(runs.map((r) => r.off.medianUs)),
-        onMedianUs: median(runs.map((r) => r.on.medianUs)),
+        offMedianUs: median(runs.map((r) => r.offMedianUs)),
+        onMedianUs: median(runs.map((r) => r.onMedianUs)),
         ratio: median(runs.map((r) => r.ratio)),
-        cpuRatio: median(runs.map((r) => r.cpuRatio)),
       },
       spansDuringMeasurement: spans.spans - spansBefore,
       tokenRequestsDuringMeasurement: (await world.op.tokenRequestCount()) - since,
@@ -123,4 +111,49 @@ export async function telemetryOverhead(world: World, options: { repetitions: nu
     await tracerProvider.shutdown()
     context.disable()
   }
+}
+
+/** One repetition of a paired comparison. */
+export interface PairedFigures {
+  pairs: number
+  offMedianUs: number
+  onMedianUs: number
+  /** Median of on/off over the pairs: each pair ran back to back, in random order. */
+  ratio: number
+}
+
+/**
+ * Runs `off` and `on` back to back, in random order, for `timeMs` (after a short warm-up), timing each call.
+ * Pairing request by request cancels what a loaded, shared machine does to longer blocks of one variant
+ * (another process's burst lands on both sides of a pair alike).
+ */
+async function paired(off: () => Promise<void>, on: () => Promise<void>, timeMs: number): Promise<PairedFigures> {
+  const time = async (fn: () => Promise<void>): Promise<number> => {
+    const started = performance.now()
+    await fn()
+    return (performance.now() - started) * 1000
+  }
+  for (let i = 0; i < 200; i++) {
+    await off()
+    await on()
+  }
+  const offs: number[] = []
+  const ons: number[] = []
+  const ratios: number[] = []
+  const end = performance.now() + timeMs
+  while (performance.now() < end) {
+    let a: number
+    let b: number
+    if (Math.random() < 0.5) {
+      a = await time(off)
+      b = await time(on)
+    } else {
+      b = await time(on)
+      a = await time(off)
+    }
+    offs.push(a)
+    ons.push(b)
+    ratios.push(b / a)
+  }
+  return { pairs: offs.length, offMedianUs: median(offs), onMedianUs: median(ons), ratio: median(ratios) }
 }
