@@ -90,7 +90,7 @@ function closeServer(server: Server): Promise<void> {
  *
  * @example
  * ```ts
- * const demo = await startDemo({ ports: { app: 0, op: 0, contacts: 0, calendar: 0 }, quiet: true })
+ * const demo = await startDemo({ ports: { app: 0, op: 0, contacts: 0, calendar: 0, metrics: 0 }, quiet: true })
  * console.log(demo.appUrl)
  * await demo.close()
  * ```

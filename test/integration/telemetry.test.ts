@@ -256,6 +256,19 @@ test('lock contention between two processes: the waiting process shows its wait,
   await keep(sdk)
 })
 
+test('service tokens: one client_credentials token request span per resource, hits and misses counted', async () => {
+  const { client, sdk } = await instrumentedClient()
+  const calls = await Promise.all(Array.from({ length: 20 }, (_, i) => client.serviceAccessToken(i % 2 === 0 ? scenario.contactsUrl : scenario.calendarUrl)))
+  for (const token of calls) secrets.add(token.value)
+  const requests = sdk.spansNamed(TOKEN_REQUEST, { 'resource_tokens.token_request.kind': 'client_credentials' })
+  assert.deepEqual(requests.map((s) => s.attributes['resource_tokens.resource']).sort(), ['calendar', 'contacts'])
+  assert.ok(requests.every((s) => s.attributes['resource_tokens.grant'] === undefined), 'no user grant behind a service token')
+  await client.serviceAccessToken(scenario.contactsUrl)
+  assert.equal(await sdk.counter('resource_tokens.cache.lookups', { 'resource_tokens.resource': 'contacts', 'resource_tokens.cache.result': 'hit' }), 1)
+  assert.equal(await sdk.counter('resource_tokens.token_requests', { 'resource_tokens.token_request.kind': 'client_credentials', 'resource_tokens.outcome': 'ok' }), 2)
+  await keep(sdk)
+})
+
 test('the guard: one verification span each, outcome and method as attributes, verifications counted by outcome', async () => {
   const { client, sdk } = await instrumentedClient()
   const key = await login(client, sdk)
