@@ -1,7 +1,7 @@
 // `npm run bench`: starts redis-server, the test provider and a resource server on 127.0.0.1, measures
 // the four things of docs/BENCHMARKS.md, prints Markdown tables and writes bench/results/latest.{json,md,svg}.
 //
-//   node --import tsx bench/run.ts [--quick] [--only=1,2,3,4]
+//   node --import tsx bench/run.ts [--quick] [--only=1,2,3,4,5]
 //
 // The library is imported through its public entry points, i.e. from dist/: build it first.
 import { execFileSync } from 'node:child_process'
@@ -16,6 +16,7 @@ import { startWorld } from './lib/world.js'
 import { crossProcess } from './sections/cross-process.js'
 import { heapPerGrant, redisScale } from './sections/many-users.js'
 import { coldBurst, sustained } from './sections/provider-load.js'
+import { telemetryOverhead } from './sections/telemetry-overhead.js'
 import { warmOverhead } from './sections/warm-overhead.js'
 
 const quick = process.argv.includes('--quick')
@@ -23,8 +24,8 @@ const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.
 const runs = (section: string): boolean => only === undefined || only.includes(section)
 
 const SETTINGS = quick
-  ? { repetitions: 3, sequentialTimeMs: 500, concurrentTimeMs: 400, burst: 1000, sustainedS: 8, lifetimeS: 4, grants: 2000, scale: [100, 10_000], scaleTimeMs: 500, scaleRepetitions: 2 }
-  : { repetitions: 3, sequentialTimeMs: 3000, concurrentTimeMs: 2000, burst: 1000, sustainedS: 30, lifetimeS: 20, grants: 10_000, scale: [100, 100_000], scaleTimeMs: 1500, scaleRepetitions: 4 }
+  ? { repetitions: 3, sequentialTimeMs: 500, concurrentTimeMs: 400, burst: 1000, sustainedS: 8, lifetimeS: 4, grants: 2000, scale: [100, 10_000], scaleTimeMs: 500, scaleRepetitions: 2, telemetryRepetitions: 4 }
+  : { repetitions: 3, sequentialTimeMs: 3000, concurrentTimeMs: 2000, burst: 1000, sustainedS: 30, lifetimeS: 20, grants: 10_000, scale: [100, 100_000], scaleTimeMs: 1500, scaleRepetitions: 4, telemetryRepetitions: 6 }
 
 const RESULTS_DIR = new URL('./results/', import.meta.url)
 
@@ -57,6 +58,12 @@ async function main(cleanup: Cleanup): Promise<void> {
   if (runs('4')) {
     step('4. cross-process burst')
     partial.crossProcess = await crossProcess(world, cleanup, { processes: 4, total: SETTINGS.burst })
+  }
+
+  if (runs('5')) {
+    step('5. telemetry overhead: warm fetch with OpenTelemetry on and off')
+    partial.telemetry = await telemetryOverhead(world, { repetitions: SETTINGS.telemetryRepetitions, timeMs: SETTINGS.sequentialTimeMs })
+    console.log(`  warm fetch, telemetry on / off: ${partial.telemetry.summary.ratio.toFixed(3)} (median of paired ratios)`)
   }
 
   const measured = { ...partial, durationS: (performance.now() - started) / 1000, machine: describeMachine(redisVersion(), loadAtStart) }

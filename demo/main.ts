@@ -1,4 +1,4 @@
-// `npm start`: the whole demo on loopback. Ports from PORT_APP, PORT_OP, PORT_CONTACTS, PORT_CALENDAR.
+// `npm start`: the whole demo on loopback. Ports from PORT_APP, PORT_OP, PORT_CONTACTS, PORT_CALENDAR, PORT_METRICS.
 import { DEFAULT_PORTS, startDemo, type DemoPorts } from './start.js'
 
 function port(name: string, fallback: number): number {
@@ -17,6 +17,7 @@ const ports: DemoPorts = {
   op: port('PORT_OP', DEFAULT_PORTS.op),
   contacts: port('PORT_CONTACTS', DEFAULT_PORTS.contacts),
   calendar: port('PORT_CALENDAR', DEFAULT_PORTS.calendar),
+  metrics: port('PORT_METRICS', DEFAULT_PORTS.metrics),
 }
 
 let demo: Awaited<ReturnType<typeof startDemo>>
@@ -33,6 +34,7 @@ console.log(`
     identity provider  ${demo.opUrl}
     contacts API       ${demo.contactsUrl}/contacts
     calendar API       ${demo.calendarUrl}/calendar
+    metrics            ${demo.metricsUrl}  (Prometheus text format)
 
   Open ${demo.appUrl}  (sign in as alice / wonderland)
   Ctrl-C stops everything.

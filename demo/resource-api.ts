@@ -9,6 +9,7 @@ import {
   requireAccessToken,
   type VerifiedAccessToken,
 } from 'resource-tokens/express'
+import type { MeterProviderLike } from 'resource-tokens'
 
 export interface ResourceApiOptions {
   /** `contacts` or `calendar`: names the API and its one route, `/<name>/<collection>`. */
@@ -25,6 +26,8 @@ export interface ResourceApiOptions {
   items: ReadonlyArray<Record<string, string>>
   /** Accept DPoP-bound tokens (RFC 9449): a bound token is only accepted with a proof from its key. */
   dpop?: boolean
+  /** Where the guard's metrics go (verifications by outcome). */
+  meterProvider?: MeterProviderLike
 }
 
 /** Creates one API and returns the request handler to serve it with. */
@@ -49,6 +52,7 @@ export function createResourceApi(options: ResourceApiOptions): (req: IncomingMe
     resourceUrl: options.origin,
     resourceMetadataUrl: metadataUrl,
     ...(options.dpop === true ? { dpop: {} } : {}),
+    ...(options.meterProvider === undefined ? {} : { meterProvider: options.meterProvider }),
   })
 
   app.get(`${new URL(options.indicator).pathname}/${options.collection}`, guard, (_req: Request, res: Response) => {

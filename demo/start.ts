@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createResourceClient, type ResourceClient } from 'resource-tokens'
+import { startDemoMetrics, type DemoMetrics } from './metrics.js'
 import { createIdentityProvider } from './identity-provider.js'
 import { createResourceApi } from './resource-api.js'
 import { createWebApp, type AppApi, type LogoutTrace } from './web-app.js'
@@ -18,10 +19,12 @@ export interface DemoPorts {
   op: number
   contacts: number
   calendar: number
+  /** The metrics endpoint (Prometheus text format at /metrics). */
+  metrics: number
 }
 
-/** Defaults of {@link DemoPorts}, overridden by `PORT_APP`, `PORT_OP`, `PORT_CONTACTS`, `PORT_CALENDAR`. */
-export const DEFAULT_PORTS: DemoPorts = { app: 3000, op: 4000, contacts: 4001, calendar: 4002 }
+/** Defaults of {@link DemoPorts}, overridden by `PORT_APP`, `PORT_OP`, `PORT_CONTACTS`, `PORT_CALENDAR`, `PORT_METRICS`. */
+export const DEFAULT_PORTS: DemoPorts = { app: 3000, op: 4000, contacts: 4001, calendar: 4002, metrics: 9464 }
 
 export interface StartDemoOptions {
   /** Ports to listen on; missing ones use {@link DEFAULT_PORTS}. Use 0 for free ports (tests). */
@@ -38,6 +41,8 @@ export interface RunningDemo {
   opUrl: string
   contactsUrl: string
   calendarUrl: string
+  /** The client's and the APIs' metrics in the Prometheus text format, e.g. `http://127.0.0.1:9464/metrics`. */
+  metricsUrl: string
   /** Stops every server and the client. Idempotent. */
   close(): Promise<void>
 }
@@ -85,7 +90,7 @@ function closeServer(server: Server): Promise<void> {
  *
  * @example
  * ```ts
- * const demo = await startDemo({ ports: { app: 0, op: 0, contacts: 0, calendar: 0 }, quiet: true })
+ * const demo = await startDemo({ ports: { app: 0, op: 0, contacts: 0, calendar: 0, metrics: 0 }, quiet: true })
  * console.log(demo.appUrl)
  * await demo.close()
  * ```
@@ -102,12 +107,14 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
   const calendarApi = serverWithLateHandler()
   const servers = [app.server, op.server, contactsApi.server, calendarApi.server]
   let client: ResourceClient | undefined
+  let metrics: DemoMetrics | undefined
   let closed = false
   const close = async (): Promise<void> => {
     if (closed) return
     closed = true
     await Promise.all(servers.map(closeServer))
     await client?.close()
+    await metrics?.close()
   }
 
   try {
@@ -115,6 +122,11 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
     const contactsPort = await listen(contactsApi.server, ports.contacts, 'contacts API', 'PORT_CONTACTS')
     const calendarPort = await listen(calendarApi.server, ports.calendar, 'calendar API', 'PORT_CALENDAR')
     const appPort = await listen(app.server, ports.app, 'web app', 'PORT_APP')
+    // OpenTelemetry metrics of the client and of both APIs' guards, scraped in the Prometheus text format.
+    metrics = await startDemoMetrics(ports.metrics).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'EADDRINUSE' ? new Error(`port ${ports.metrics} (metrics) is in use: stop what uses it, or set PORT_METRICS to another port`) : err
+    })
+    const { meterProvider } = metrics
 
     const issuer = `http://${HOST}:${opPort}`
     const appUrl = `http://${HOST}:${appPort}`
@@ -140,6 +152,7 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
       scope: 'contacts:read',
       issuer,
       collection: 'people',
+      meterProvider,
       items: [
         { name: 'Mad Hatter', email: 'hatter@tea.party' },
         { name: 'White Rabbit', email: 'late@rabbit.hole' },
@@ -154,6 +167,7 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
       scope: 'calendar:read',
       issuer,
       collection: 'events',
+      meterProvider,
       items: [
         { title: 'Unbirthday tea party', when: 'Today 18:00' },
         { title: 'Croquet with the Queen', when: 'Tomorrow 10:00' },
@@ -189,6 +203,7 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
         { name: 'calendar', url: calendarIndicator, indicator: calendarIndicator, scope: 'calendar:read', dpop: true },
       ],
       fetch: watchingFetch,
+      meterProvider,
       logger: quiet ? {} : { warn: (m) => log(`warning: ${m}`), error: (m) => log(`error: ${m}`) },
     })
     client.on('login', ({ subject }) => log(`login       ${subject} signed in; one refresh token stored server-side`))
@@ -227,7 +242,7 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
     }
     app.setHandler(createWebApp({ appUrl, client, contacts, calendar, logoutTrace, introspect, accessTokenTtlSeconds: ttl, log }))
 
-    return { appUrl: `${appUrl}/`, opUrl: issuer, contactsUrl: contactsOrigin, calendarUrl: calendarOrigin, close }
+    return { appUrl: `${appUrl}/`, opUrl: issuer, contactsUrl: contactsOrigin, calendarUrl: calendarOrigin, metricsUrl: metrics.url, close }
   } catch (err) {
     await close()
     throw err

@@ -7,6 +7,8 @@ export type { ResourceTokensErrorCode, ResourceTokensErrorDetails } from './erro
 export type { FinishLoginResult, StartLoginOptions, StartLoginResult } from './login/login-flow.js'
 export type { ResourceClientEventName, ResourceClientEvents } from './observability/events.js'
 export type { Logger } from './observability/logger.js'
+export type { LogFunction, LoggerInput, LogLevel, PinoLikeLogger, WinstonLikeLogger } from './observability/logger-shapes.js'
+export type { MeterProviderLike, TelemetryOptions, TracerProviderLike } from './telemetry/options.js'
 export type { ResourceDefinition } from './resources/resource.js'
 export { MemoryStore } from './stores/memory-store.js'
 export type { MemoryStoreOptions } from './stores/memory-store.js'

@@ -26,6 +26,20 @@ export function markdown(results: Results): string {
     out.push('')
   }
 
+  const telemetry = results.telemetry
+  if (telemetry !== undefined) {
+    const t = telemetry.summary
+    out.push(`### 5. Telemetry overhead (medians of ${telemetry.repetitions} repetitions, requests paired on/off in random order, 1 in flight)`)
+    out.push('')
+    out.push('| warm path | telemetry off | telemetry on (SDK, dropping exporters) | on / off |')
+    out.push('|---|---:|---:|---:|')
+    out.push(`| client.fetch, median µs | ${t.offMedianUs.toFixed(0)} | ${t.onMedianUs.toFixed(0)} | ${t.ratio.toFixed(3)} |`)
+    out.push(`| client.accessToken (no HTTP), median µs | ${telemetry.accessToken.offMedianUs.toFixed(2)} | ${telemetry.accessToken.onMedianUs.toFixed(2)} | ${telemetry.accessToken.ratio.toFixed(3)} |`)
+    out.push('')
+    out.push(`On/off per repetition: ${telemetry.runs.map((r) => `${r.ratio.toFixed(3)} (${r.pairs} pairs)`).join(', ')}. Spans exported while measuring: ${telemetry.spansDuringMeasurement}; token requests: ${telemetry.tokenRequestsDuringMeasurement}.`)
+    out.push('')
+  }
+
   const load = results.providerLoad
   const xproc = results.crossProcess
   if (load !== undefined || xproc !== undefined) {

@@ -1,6 +1,7 @@
 import type { CrossProcessResult } from '../sections/cross-process.js'
 import type { HeapFigures, ScaleResult } from '../sections/many-users.js'
 import type { BurstResult, SustainedResult } from '../sections/provider-load.js'
+import type { TelemetryOverheadResult } from '../sections/telemetry-overhead.js'
 import type { WarmOverheadResult } from '../sections/warm-overhead.js'
 import type { Machine } from './machine.js'
 
@@ -14,6 +15,7 @@ export interface Results {
   providerLoad?: { bursts: BurstResult[]; sustained: SustainedResult[] }
   crossProcess?: CrossProcessResult
   manyUsers?: { heap: HeapFigures; redis: ScaleResult }
+  telemetry?: TelemetryOverheadResult
   targets: Target[]
 }
 
@@ -45,6 +47,10 @@ export function evaluateTargets(results: Omit<Results, 'targets'>): Target[] {
   for (const burst of results.providerLoad?.bursts ?? []) exact(`cold burst of ${burst.fetches}, ${storeName(burst.store)}`, burst)
   for (const run of results.providerLoad?.sustained ?? []) exact(`${run.durationS} s with ${run.tokenLifetimeS} s tokens, ${storeName(run.store)}`, run)
   if (results.crossProcess !== undefined) exact(`cross-process burst, ${results.crossProcess.processes} processes`, results.crossProcess)
+  const telemetry = results.telemetry
+  if (telemetry !== undefined) {
+    targets.push({ name: 'warm fetch, telemetry on / off (median latency)', target: '≤ 1.01', measured: telemetry.summary.ratio.toFixed(3), met: telemetry.summary.ratio <= 1.01 })
+  }
   const heap = results.manyUsers?.heap
   if (heap !== undefined) {
     targets.push({ name: 'heap per cached token beyond its bytes', target: '≤ 2048 B', measured: `${Math.round(heap.overheadPerCachedToken)} B`, met: heap.overheadPerCachedToken <= 2048 })

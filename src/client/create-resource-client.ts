@@ -18,6 +18,9 @@ import { ScopeCheck } from '../tokens/scope-check.js'
 import { DeadRefreshTokens } from '../grants/dead-refresh-token.js'
 import { ServiceTokens } from '../tokens/service-tokens.js'
 import { TokenManager } from '../tokens/token-manager.js'
+import { createTelemetry } from '../telemetry/create-telemetry.js'
+import { countEvents } from '../telemetry/event-metrics.js'
+import { instrumentStore } from '../telemetry/instrumented-store.js'
 import { prepareStore } from './prepare-store.js'
 import { ResourceClient } from './resource-client.js'
 
@@ -40,8 +43,10 @@ export async function createResourceClient(options: ResourceClientOptions): Prom
   const resolved = resolveOptions(options)
   const resources = resolveResources(options.resources, resolved.resourceIndicators)
   const userStore = options.store
-  const store = prepareStore(userStore ?? new MemoryStore({ now: resolved.now }), resolved.encryptionSecrets)
-  const provider = await ProviderClient.discover(resolved)
+  // Loads @opentelemetry/api when installed and enabled; the no-op otherwise.
+  const telemetry = await createTelemetry(resolved.telemetry)
+  const store = instrumentStore(prepareStore(userStore ?? new MemoryStore({ now: resolved.now }), resolved.encryptionSecrets), telemetry)
+  const provider = await ProviderClient.discover(resolved, telemetry)
   if (resolved.downscoping === 'none') {
     resolved.logger.warn?.('downscoping is "none": every resource receives the same full-scope token, so a compromised resource can replay it on the others')
   }
@@ -49,6 +54,7 @@ export async function createResourceClient(options: ResourceClientOptions): Prom
     throw new ResourceTokensConfigError('"downscoping" is "token-exchange" but the provider does not offer the token-exchange grant (RFC 8693)')
   }
   const events = new TypedEmitter()
+  countEvents(events, telemetry)
   const { now, logger } = resolved
   const grants = new GrantRepository(store, { cacheSize: resolved.cacheSize, grantTtlSeconds: resolved.grantTtlSeconds, now })
   const keys = new StoreKeys(resolved.keyNamespace)
@@ -61,16 +67,17 @@ export async function createResourceClient(options: ResourceClientOptions): Prom
   const refresher = new GrantRefresher({ provider, grants, writer, dpop, scopes, deadTokens, events, options: { ...tokenTimes, logger } })
   const tokens = new TokenManager({
     grants,
-    lock: new GrantLock(store, { ttlMs: resolved.lockTtlMs, timeoutMs: resolved.lockTimeoutMs }),
+    lock: new GrantLock(store, { ttlMs: resolved.lockTtlMs, timeoutMs: resolved.lockTimeoutMs, telemetry }),
     keys,
     downscoping: downscopingFor(resolved.downscoping, { provider, grants, refresher, writer, dpop, scopes, events, options: tokenTimes }),
     dpop,
     events,
     logger,
     now,
+    telemetry,
   })
-  const service = new ServiceTokens(provider, dpopKeys, events, tokenTimes)
-  const login = new LoginFlow({ provider, store, keys, writer, resources, options: resolved })
+  const service = new ServiceTokens(provider, dpopKeys, events, tokenTimes, telemetry)
+  const login = new LoginFlow({ provider, store, keys, writer, resources, options: resolved, telemetry })
   return new ResourceClient({
     provider,
     grants,

@@ -1,7 +1,9 @@
 import type { CryptoKey } from 'openid-client'
 import type { Logger } from '../observability/logger.js'
+import type { LoggerInput } from '../observability/logger-shapes.js'
 import type { ResourceDefinition } from '../resources/resource.js'
 import type { TokenStore } from '../stores/token-store.js'
+import type { ResolvedTelemetryOptions, TelemetryOptions } from '../telemetry/options.js'
 
 /** How the client authenticates at the token, revocation and introspection endpoints. */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt'
@@ -29,7 +31,7 @@ export interface EndpointOverrides {
  * Options of {@link createResourceClient}. Validated once, at construction; a bad value throws
  * `ResourceTokensConfigError` (`code: 'invalid_config'`) naming the option.
  */
-export interface ResourceClientOptions {
+export interface ResourceClientOptions extends TelemetryOptions {
   /** The provider's issuer identifier; discovery is read from it. https, or http on loopback only. */
   issuer: string
   /** The client's `client_id`. */
@@ -91,8 +93,12 @@ export interface ResourceClientOptions {
   grantTtlSeconds?: number
   /** In-process cache size (grants). Default 10000. */
   cacheSize?: number
-  /** Where to write what happens. Default: warnings and errors to the console. */
-  logger?: Logger
+  /**
+   * Where to write what happens: a pino or winston logger, `console`, a function `(level, message, fields)`,
+   * or `{ debug?, info?, warn?, error? }` called as `(message, fields)` (see {@link LoggerInput}). `{}` is
+   * silence. Default: warnings and errors to the console.
+   */
+  logger?: LoggerInput
   /** The Fetch API used for every outbound request. Default: the global `fetch`. */
   fetch?: typeof fetch
   /** Clock in milliseconds, for tests. Default `Date.now`. */
@@ -124,6 +130,7 @@ export interface ResolvedOptions {
   readonly grantTtlSeconds: number
   readonly cacheSize: number
   readonly logger: Logger
+  readonly telemetry: ResolvedTelemetryOptions
   readonly fetch: typeof fetch
   readonly now: () => number
   /** Separates this client's records from other clients' in a shared store: issuer and client id. */

@@ -2,6 +2,8 @@ import type { CryptoKey } from 'openid-client'
 import { ResourceTokensConfigError } from '../errors/resource-tokens-error.js'
 import { isScopeToken } from '../lib/scope-token.js'
 import { defaultLogger } from '../observability/logger.js'
+import { isLoggerInput, toLogger } from '../observability/logger-shapes.js'
+import { resolveTelemetryOptions } from '../telemetry/options.js'
 import { isLoopbackHost, isSecureOrLoopback } from '../resources/loopback.js'
 import type { RegisteredResource, ResourceDefinition } from '../resources/resource.js'
 import type { ClientAuthMethod, ResolvedOptions, ResourceClientOptions } from './options.js'
@@ -64,7 +66,8 @@ export function resolveOptions(options: ResourceClientOptions): ResolvedOptions 
     loginTtlSeconds: seconds(options.loginTtlSeconds, '"loginTtlSeconds"', 600, 1),
     grantTtlSeconds: seconds(options.grantTtlSeconds, '"grantTtlSeconds"', 30 * 24 * 3600, 60),
     cacheSize: seconds(options.cacheSize, '"cacheSize"', 10_000, 0),
-    logger: options.logger ?? defaultLogger,
+    logger: resolveLogger(options.logger),
+    telemetry: resolveTelemetryOptions(options),
     fetch: options.fetch ?? globalThis.fetch,
     now: options.now ?? Date.now,
     encryptionSecrets,
@@ -200,4 +203,11 @@ function resolvePrivateKey(value: ResourceClientOptions['clientPrivateKey']): { 
 
 function isCryptoKey(value: unknown): value is CryptoKey {
   return value instanceof (globalThis as unknown as { CryptoKey: abstract new () => CryptoKey }).CryptoKey
+}
+
+/** The logger in this library's shape, whatever shape the app passed (pino, winston, console, a function). */
+function resolveLogger(logger: ResourceClientOptions['logger']): ResolvedOptions['logger'] {
+  if (logger === undefined) return defaultLogger
+  if (!isLoggerInput(logger)) fail('"logger" must be a logger (pino, winston, console), a function, or an object with debug/info/warn/error methods')
+  return toLogger(logger)
 }

@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
 import type { TokenStore } from '../stores/token-store.js'
+import { ATTR, SPAN } from '../telemetry/names.js'
+import { NOOP_TELEMETRY, type Telemetry } from '../telemetry/telemetry.js'
 import { guard } from './grant-repository.js'
+
+/** Non-secret facts about a lock's use, for its spans: the grant reference and the resource being renewed. */
+export interface LockLabels {
+  grant?: string
+  resource?: string
+}
 
 /**
  * What a task running under the lock can ask about it. `held()` turns false as soon as this process can no
@@ -41,15 +49,20 @@ export class GrantLock {
   readonly #local = new Map<string, Queue>()
   readonly #ttlMs: number
   readonly #timeoutMs: number
+  readonly #telemetry: Telemetry
 
-  constructor(store: TokenStore, options: { ttlMs: number; timeoutMs: number }) {
+  constructor(store: TokenStore, options: { ttlMs: number; timeoutMs: number; telemetry?: Telemetry }) {
     this.#store = store
     this.#ttlMs = options.ttlMs
     this.#timeoutMs = options.timeoutMs
+    this.#telemetry = options.telemetry ?? NOOP_TELEMETRY
   }
 
-  /** Runs `task` while holding the lock `name`; rejects with `lock_timeout` when it cannot be won in time. */
-  async run<T>(name: string, task: (lease: LockLease) => Promise<T>): Promise<T> {
+  /**
+   * Runs `task` while holding the lock `name`; rejects with `lock_timeout` when it cannot be won in time.
+   * The wait and the hold are spans of their own (`task` runs inside the hold span) with their durations.
+   */
+  async run<T>(name: string, task: (lease: LockLease) => Promise<T>, labels: LockLabels = {}): Promise<T> {
     const enqueuedAt = performance.now()
     let queue = this.#local.get(name)
     if (queue === undefined) {
@@ -69,34 +82,22 @@ export class GrantLock {
       release()
       if (this.#local.get(name)?.tail === tail) this.#local.delete(name)
     }
+    const spanAttributes = { [ATTR.grant]: labels.grant, [ATTR.resource]: labels.resource }
     try {
-      // The deadline covers the wait behind this process's other refreshes of the grant too.
-      const deadline = Date.now() + this.#timeoutMs
-      let settled = false
-      const timer = new AbortController()
-      await Promise.race([
-        previous.then(() => (settled = true)),
-        sleep(this.#timeoutMs, undefined, { ref: false, signal: timer.signal }).catch(() => undefined),
-      ])
-      timer.abort()
-      if (!settled) throw new ResourceTokensError('lock_timeout', 'timed out waiting for the grant refresh lock')
-      const shared = queue.failure
-      if (shared !== undefined && queue.failedAt >= enqueuedAt) {
-        throw new ResourceTokensError(shared.code, shared.message, { cause: shared })
-      }
       const owner = `${this.#owner}:${++this.#acquisitions}`
-      let askedAt: number
-      try {
-        askedAt = await this.#acquire(name, owner, deadline)
-      } catch (err) {
-        this.#noteFailure(queue, err)
-        throw err
-      }
+      const askedAt = await this.#telemetry.operation({ span: SPAN.lockAcquire, attributes: spanAttributes, duration: 'lockWaitDuration' }, async (scope) => {
+        const attempts = { count: 0 }
+        try {
+          return await this.#wait(name, owner, queue, previous, enqueuedAt, attempts)
+        } finally {
+          scope.set({ [ATTR.lockAttempts]: attempts.count })
+        }
+      })
       const lease = this.#keepAlive(name, owner, askedAt)
       // From here on the release moves the local queue on, once it has settled; the caller has its outcome at once.
       releasing = true
       try {
-        return await task(lease)
+        return await this.#telemetry.operation({ span: SPAN.lockHold, attributes: spanAttributes, duration: 'lockHoldDuration' }, () => task(lease))
       } catch (err) {
         this.#noteFailure(queue, err)
         throw err
@@ -106,6 +107,33 @@ export class GrantLock {
       }
     } finally {
       if (!releasing) done()
+    }
+  }
+
+  /**
+   * Waits behind this process's earlier holders, then wins the store lock; counts the store attempts.
+   * Resolves with the time (performance.now) at which the winning attempt was sent.
+   */
+  async #wait(name: string, owner: string, queue: Queue, previous: Promise<void>, enqueuedAt: number, attempts: { count: number }): Promise<number> {
+    // The deadline covers the wait behind this process's other refreshes of the grant too.
+    const deadline = Date.now() + this.#timeoutMs
+    let settled = false
+    const timer = new AbortController()
+    await Promise.race([
+      previous.then(() => (settled = true)),
+      sleep(this.#timeoutMs, undefined, { ref: false, signal: timer.signal }).catch(() => undefined),
+    ])
+    timer.abort()
+    if (!settled) throw new ResourceTokensError('lock_timeout', 'timed out waiting for the grant refresh lock')
+    const shared = queue.failure
+    if (shared !== undefined && queue.failedAt >= enqueuedAt) {
+      throw new ResourceTokensError(shared.code, shared.message, { cause: shared })
+    }
+    try {
+      return await this.#acquire(name, owner, deadline, attempts)
+    } catch (err) {
+      this.#noteFailure(queue, err)
+      throw err
     }
   }
 
@@ -161,9 +189,10 @@ export class GrantLock {
   }
 
   /** Resolves with the time (performance.now) at which the winning attempt was sent. */
-  async #acquire(name: string, owner: string, deadline: number): Promise<number> {
+  async #acquire(name: string, owner: string, deadline: number, attempts: { count: number }): Promise<number> {
     let wait = 5
     for (;;) {
+      attempts.count++
       let won: boolean
       const askedAt = performance.now()
       try {

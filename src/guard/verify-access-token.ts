@@ -9,13 +9,17 @@ import { JwtAccessTokens } from './jwt-access-token.js'
 import { OpaqueAccessTokens } from './opaque-access-token.js'
 import { headerValues, readAuthorization, type RequestHeaders } from './request-credentials.js'
 import { resolveOptions } from './resolve-options.js'
+import { LazyTelemetry } from '../telemetry/create-telemetry.js'
+import { ATTR, SPAN } from '../telemetry/names.js'
+import { resolveTelemetryOptions, type TelemetryOptions } from '../telemetry/options.js'
+import { NOOP_SCOPE, type OperationScope } from '../telemetry/telemetry.js'
 
 /**
  * How a resource server checks access tokens. Validated once, when the verifier is created.
  *
  * @see RFC 9068 section 4 (JWT access tokens), RFC 7662 (introspection), RFC 9449 (DPoP)
  */
-export interface VerifyAccessTokenOptions {
+export interface VerifyAccessTokenOptions extends TelemetryOptions {
   /**
    * The authorization server's issuer identifier; JWT `iss` must equal it. The JWKS URL and the
    * introspection endpoint come from its discovery document (`/.well-known/openid-configuration`, then
@@ -112,15 +116,17 @@ export function createVerifierInternals(options: VerifyAccessTokenOptions): Veri
   const jwts = new JwtAccessTokens(config, resolveEndpoints, refuse)
   const opaque = new OpaqueAccessTokens(config, resolveEndpoints, refuse)
   const proofs = config.dpop === undefined ? undefined : new DpopProofVerifier(config.dpop, config.challenge)
+  const telemetry = new LazyTelemetry(resolveTelemetryOptions(options))
 
-  const verify: AccessTokenVerifier = async (request) => {
+  const check = async (request: AccessTokenRequest, scope: OperationScope): Promise<VerifiedAccessToken> => {
     checkRequest(request)
     const { scheme: presentedScheme, token } = readAuthorization(request.headers, config.challenge)
     const scheme: GuardScheme = presentedScheme === 'dpop' ? 'DPoP' : 'Bearer'
+    const kind = token.split('.').length === 3 ? 'jwt' : 'opaque'
+    scope.tag({ [ATTR.guardScheme]: scheme, [ATTR.guardMethod]: kind === 'jwt' ? 'jwt' : 'introspection' })
     if (scheme === 'Bearer' && config.dpop?.required === true) {
       throw refuse('invalid_token', 'this resource requires dpop-bound access tokens', 'DPoP')
     }
-    const kind = token.split('.').length === 3 ? 'jwt' : 'opaque'
     const claims = kind === 'jwt' ? await jwts.verify(token, scheme) : await opaque.verify(token, scheme)
     const facts = readTokenFacts(claims, scheme, refuse)
     const { jkt } = facts
@@ -138,6 +144,13 @@ export function createVerifierInternals(options: VerifyAccessTokenOptions): Veri
       throw refuse('insufficient_scope', `access token lacks scope ${missing.join(' ')}`, scheme, { scope: config.scopes.join(' ') })
     }
     return verifiedToken(kind, claims, facts)
+  }
+
+  const verify: AccessTokenVerifier = async (request) => {
+    const loaded = telemetry.get()
+    const current = loaded instanceof Promise ? await loaded : loaded
+    if (!current.enabled) return check(request, NOOP_SCOPE)
+    return current.operation({ span: SPAN.guardVerify, count: 'guardVerifications', duration: 'guardVerificationDuration' }, (scope) => check(request, scope))
   }
 
   return { verify, currentDpopNonce: () => proofs?.currentNonce(config.now()) }

@@ -6,12 +6,14 @@ import { ResourceTokensError } from '../errors/resource-tokens-error.js'
 import type { GrantRecord } from '../grants/grant-record.js'
 import { guard } from '../grants/grant-repository.js'
 import type { GrantWriter } from '../grants/grant-writer.js'
-import type { StoreKeys } from '../grants/store-keys.js'
+import type { GrantKeys, StoreKeys } from '../grants/store-keys.js'
 import { classifyProviderError, safeCause, tokenEndpointError } from '../protocol/classify-error.js'
 import type { ProviderClient } from '../protocol/provider-client.js'
 import type { RegisteredResource } from '../resources/resource.js'
 import type { TokenStore } from '../stores/token-store.js'
 import { checkReturnTo } from './return-to.js'
+import { ATTR, SPAN } from '../telemetry/names.js'
+import { NOOP_TELEMETRY, type Telemetry } from '../telemetry/telemetry.js'
 
 /** Options of {@link ResourceClient.startLogin}. */
 export interface StartLoginOptions {
@@ -61,6 +63,8 @@ export interface LoginFlowParts {
   readonly writer: GrantWriter
   readonly resources: readonly RegisteredResource[]
   readonly options: Pick<ResolvedOptions, 'loginScope' | 'offlineAccess' | 'redirectUri' | 'loginTtlSeconds' | 'logger' | 'now'>
+  /** The callback's span and the logins counter. Default: none. */
+  readonly telemetry?: Telemetry
 }
 
 export class LoginFlow {
@@ -70,8 +74,10 @@ export class LoginFlow {
   private readonly writer: GrantWriter
   private readonly resources: readonly RegisteredResource[]
   private readonly options: LoginFlowParts['options']
+  private readonly telemetry: Telemetry
 
   constructor(parts: LoginFlowParts) {
+    this.telemetry = parts.telemetry ?? NOOP_TELEMETRY
     this.provider = parts.provider
     this.store = parts.store
     this.keys = parts.keys
@@ -132,6 +138,14 @@ export class LoginFlow {
 
   async finish(key: string, callback: string | URL): Promise<FinishLoginResult> {
     const keys = this.keys.of(key)
+    return this.telemetry.operation({ span: SPAN.loginCallback, attributes: { [ATTR.grant]: keys.ref }, count: 'logins' }, async (scope) => {
+      const result = await this.#finish(keys, callback)
+      scope.identity(result.claims['sub'], result.claims['sid'])
+      return result
+    })
+  }
+
+  async #finish(keys: GrantKeys, callback: string | URL): Promise<FinishLoginResult> {
     const url = this.#callbackUrl(callback)
     const state = url.searchParams.get('state')
     if (state === null || state === '') throw invalidCallback('the callback has no state')
@@ -143,7 +157,7 @@ export class LoginFlow {
 
     let response: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers
     try {
-      response = await this.provider.exchangeCode(url, { codeVerifier: transaction.codeVerifier, state: transaction.state, nonce: transaction.nonce })
+      response = await this.provider.exchangeCode(url, { codeVerifier: transaction.codeVerifier, state: transaction.state, nonce: transaction.nonce }, { grant: keys.ref })
     } catch (err) {
       throw callbackError(err)
     }

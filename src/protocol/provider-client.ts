@@ -2,7 +2,9 @@ import * as client from 'openid-client'
 import type { ResolvedOptions } from '../config/options.js'
 import { ResourceTokensConfigError, ResourceTokensError } from '../errors/resource-tokens-error.js'
 import { isLoopbackHost } from '../resources/loopback.js'
-import { safeCause } from './classify-error.js'
+import { ATTR, SPAN } from '../telemetry/names.js'
+import { NOOP_TELEMETRY, type OperationScope, type Telemetry } from '../telemetry/telemetry.js'
+import { classifyProviderError, safeCause, tokenEndpointError } from './classify-error.js'
 import { RevocationCapture } from './revocation-capture.js'
 import type { RevocationVerdict } from './revocation-outcome.js'
 
@@ -20,15 +22,25 @@ export class ProviderClient {
   readonly config: client.Configuration
   readonly #pushedAuthorizationRequests: ResolvedOptions['pushedAuthorizationRequests']
   readonly #revocations: RevocationCapture
+  readonly #telemetry: Telemetry
+  /** `server.address` and `server.port` of the token endpoint, for token request spans. */
+  readonly #tokenEndpoint: Readonly<Record<string, string | number | undefined>>
 
-  private constructor(config: client.Configuration, pushedAuthorizationRequests: ResolvedOptions['pushedAuthorizationRequests'], revocations: RevocationCapture) {
+  private constructor(
+    config: client.Configuration,
+    pushedAuthorizationRequests: ResolvedOptions['pushedAuthorizationRequests'],
+    revocations: RevocationCapture,
+    telemetry: Telemetry,
+  ) {
     this.config = config
     this.#pushedAuthorizationRequests = pushedAuthorizationRequests
     this.#revocations = revocations
+    this.#telemetry = telemetry
+    this.#tokenEndpoint = serverAttributes(config.serverMetadata().token_endpoint)
   }
 
   /** Reads discovery and builds the client configuration. Rejects with `discovery_failed`. */
-  static async discover(options: ProviderOptions): Promise<ProviderClient> {
+  static async discover(options: ProviderOptions, telemetry: Telemetry = NOOP_TELEMETRY): Promise<ProviderClient> {
     const metadata: Partial<client.ClientMetadata> = {
       client_id: options.clientId,
       redirect_uris: [options.redirectUri],
@@ -60,7 +72,7 @@ export class ProviderClient {
       config.timeout = options.timeoutSeconds
       config[client.customFetch] = fetchImpl
     }
-    return new ProviderClient(config, options.pushedAuthorizationRequests, revocations)
+    return new ProviderClient(config, options.pushedAuthorizationRequests, revocations, telemetry)
   }
 
   get metadata(): Readonly<client.ServerMetadata> {
@@ -86,12 +98,12 @@ export class ProviderClient {
   }
 
   /** RFC 8693 token exchange of `subjectToken` (an access token) for a token for one resource. */
-  async exchange(subjectToken: string, parameters: URLSearchParams, dpop?: client.DPoPHandle): Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers> {
+  async exchange(subjectToken: string, parameters: URLSearchParams, dpop?: client.DPoPHandle, context: TokenRequestContext = {}): Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers> {
     const body = new URLSearchParams(parameters)
     body.set('subject_token', subjectToken)
     body.set('subject_token_type', 'urn:ietf:params:oauth:token-type:access_token')
     body.set('requested_token_type', 'urn:ietf:params:oauth:token-type:access_token')
-    return client.genericGrantRequest(this.config, TOKEN_EXCHANGE, body, dpop === undefined ? undefined : { DPoP: dpop })
+    return this.#tokenRequest('token_exchange', context, () => client.genericGrantRequest(this.config, TOKEN_EXCHANGE, body, dpop === undefined ? undefined : { DPoP: dpop }))
   }
 
   async authorizationUrl(parameters: URLSearchParams): Promise<URL> {
@@ -99,21 +111,55 @@ export class ProviderClient {
     return client.buildAuthorizationUrl(this.config, parameters)
   }
 
-  async exchangeCode(callbackUrl: URL, checks: { codeVerifier: string; state: string; nonce: string }): Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers> {
-    return client.authorizationCodeGrant(this.config, callbackUrl, {
-      pkceCodeVerifier: checks.codeVerifier,
-      expectedState: checks.state,
-      expectedNonce: checks.nonce,
-      idTokenExpected: true,
-    })
+  async exchangeCode(callbackUrl: URL, checks: { codeVerifier: string; state: string; nonce: string }, context: TokenRequestContext = {}): Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers> {
+    return this.#tokenRequest('authorization_code', context, () =>
+      client.authorizationCodeGrant(this.config, callbackUrl, {
+        pkceCodeVerifier: checks.codeVerifier,
+        expectedState: checks.state,
+        expectedNonce: checks.nonce,
+        idTokenExpected: true,
+      }),
+    )
   }
 
-  async refresh(refreshToken: string, parameters: URLSearchParams, dpop?: client.DPoPHandle): Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers> {
-    return client.refreshTokenGrant(this.config, refreshToken, parameters, dpop === undefined ? undefined : { DPoP: dpop })
+  async refresh(refreshToken: string, parameters: URLSearchParams, dpop?: client.DPoPHandle, context: TokenRequestContext = {}): Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers> {
+    return this.#tokenRequest(
+      'refresh',
+      context,
+      () => client.refreshTokenGrant(this.config, refreshToken, parameters, dpop === undefined ? undefined : { DPoP: dpop }),
+      (response) => response.refresh_token !== undefined && response.refresh_token !== refreshToken,
+    )
   }
 
-  async clientCredentials(parameters: URLSearchParams, dpop?: client.DPoPHandle): Promise<client.TokenEndpointResponse> {
-    return client.clientCredentialsGrant(this.config, parameters, dpop === undefined ? undefined : { DPoP: dpop })
+  async clientCredentials(parameters: URLSearchParams, dpop?: client.DPoPHandle, context: TokenRequestContext = {}): Promise<client.TokenEndpointResponse> {
+    return this.#tokenRequest('client_credentials', context, () => client.clientCredentialsGrant(this.config, parameters, dpop === undefined ? undefined : { DPoP: dpop }))
+  }
+
+  /**
+   * One request to the token endpoint as a span with its count and duration. A failure is recorded with the
+   * code it becomes for the caller (the raw error is rethrown: the caller's own classification needs it).
+   */
+  #tokenRequest<T extends client.TokenEndpointResponse>(kind: TokenRequestKind, context: TokenRequestContext, request: () => Promise<T>, rotated?: (response: T) => boolean): Promise<T> {
+    return this.#telemetry.operation(
+      {
+        span: SPAN.tokenRequest,
+        attributes: { [ATTR.grant]: context.grant, ...this.#tokenEndpoint },
+        dimensions: { [ATTR.tokenRequestKind]: kind, [ATTR.resource]: context.resource },
+        duration: 'tokenRequestDuration',
+        count: 'tokenRequests',
+      },
+      async (scope) => {
+        let response: T
+        try {
+          response = await request()
+        } catch (err) {
+          recordFailure(scope, err)
+          throw err
+        }
+        scope.set({ [ATTR.tokenType]: response.token_type?.toLowerCase(), [ATTR.rotated]: rotated?.(response) })
+        return response
+      },
+    )
   }
 
   /**
@@ -144,6 +190,36 @@ function discoveryProblem(err: unknown): string {
     }
   }
   return err instanceof Error ? err.message : 'unknown error'
+}
+
+/** Which grant a token request uses (the `resource_tokens.token_request.kind` attribute). */
+export type TokenRequestKind = 'refresh' | 'token_exchange' | 'client_credentials' | 'authorization_code'
+
+/** Non-secret facts a caller adds to a token request's span: the resource's name and the grant reference. */
+export interface TokenRequestContext {
+  resource?: string
+  grant?: string
+}
+
+/** The code a failed token request becomes for the caller, with the provider's `error` and the HTTP status. */
+function recordFailure(scope: OperationScope, err: unknown): void {
+  const failure = classifyProviderError(err)
+  scope.fail(tokenEndpointError(failure, err, 'token request').code)
+  scope.set({
+    [ATTR.oauthError]: 'error' in failure ? failure.error : undefined,
+    [ATTR.httpStatus]: 'status' in failure ? failure.status : undefined,
+  })
+}
+
+/** `server.address` and `server.port` of an endpoint URL (OpenTelemetry conventions), when it parses. */
+function serverAttributes(endpoint: string | undefined): Record<string, string | number | undefined> {
+  let url: URL
+  try {
+    url = new URL(endpoint ?? '')
+  } catch {
+    return {}
+  }
+  return { [ATTR.serverAddress]: url.hostname, [ATTR.serverPort]: url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port) }
 }
 
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'

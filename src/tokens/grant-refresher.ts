@@ -72,7 +72,7 @@ export class GrantRefresher {
       const startedAt = this.#options.now()
       let response: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers
       try {
-        response = await this.#provider.refresh(rotation.refreshToken, request.parameters, dpop)
+        response = await this.#provider.refresh(rotation.refreshToken, request.parameters, dpop, { resource: resource.name, grant: keys.ref })
       } catch (err) {
         rotation.done()
         return await this.#failed(keys, snapshot, request, err, attempt, rotation.refreshToken)

@@ -9,6 +9,7 @@ import type { RegisteredResource } from '../resources/resource.js'
 import { toCachedToken } from './cached-token.js'
 import { restrictionTo } from './downscoping/downscoping.js'
 import type { TokenSource } from './token-source.js'
+import { NOOP_TELEMETRY, type Telemetry } from '../telemetry/telemetry.js'
 
 /**
  * The app's own tokens, with no user: one per resource from the client_credentials grant (RFC 6749
@@ -26,6 +27,7 @@ export class ServiceTokens {
     private readonly dpopKeys: DPoPKeys,
     private readonly events: TypedEmitter,
     private readonly options: Pick<ResolvedOptions, 'now' | 'skewMs' | 'defaultTokenLifetimeMs'>,
+    private readonly telemetry: Telemetry = NOOP_TELEMETRY,
   ) {}
 
   /** The token source `serviceFetch` uses for `resource`. */
@@ -38,7 +40,9 @@ export class ServiceTokens {
 
   async accessToken(resource: RegisteredResource, rejected?: string): Promise<CachedToken> {
     const cached = this.#cache.get(resource.id)
-    if (cached !== undefined && cached.value !== rejected && this.options.now() < cached.refreshAt) return cached
+    const hit = cached !== undefined && cached.value !== rejected && this.options.now() < cached.refreshAt
+    this.telemetry.cacheLookup(resource.name, hit)
+    if (hit) return cached
     let flight = this.#pending.get(resource.id)
     if (flight === undefined) {
       flight = this.#obtain(resource).finally(() => this.#pending.delete(resource.id))
@@ -61,7 +65,7 @@ export class ServiceTokens {
     const startedAt = this.options.now()
     let response: client.TokenEndpointResponse
     try {
-      response = await this.provider.clientCredentials(parameters, dpop)
+      response = await this.provider.clientCredentials(parameters, dpop, { resource: resource.name })
     } catch (err) {
       throw tokenEndpointError(classifyProviderError(err), err, `client_credentials for ${resource.name}`)
     }

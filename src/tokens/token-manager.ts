@@ -8,6 +8,7 @@ import type { GrantKeys, StoreKeys } from '../grants/store-keys.js'
 import type { TypedEmitter } from '../observability/events.js'
 import type { Logger } from '../observability/logger.js'
 import type { RegisteredResource } from '../resources/resource.js'
+import type { Telemetry } from '../telemetry/telemetry.js'
 import type { Downscoping } from './downscoping/downscoping.js'
 import type { GrantDPoP } from './grant-dpop.js'
 import type { TokenSource } from './token-source.js'
@@ -23,6 +24,8 @@ export interface TokenManagerParts {
   readonly events: TypedEmitter
   readonly logger: Logger
   readonly now: () => number
+  /** Counts cache hits and misses (the only telemetry on the hot path: an integer increment). */
+  readonly telemetry: Telemetry
 }
 
 /**
@@ -61,7 +64,11 @@ export class TokenManager {
     if (snapshot === undefined) throw loginRequired()
     const slot = this.#parts.downscoping.slot(resource)
     const cached = snapshot.record.tokens[slot]
-    if (cached !== undefined && this.#usable(cached, rejected)) return cached
+    if (cached !== undefined && this.#usable(cached, rejected)) {
+      this.#parts.telemetry.cacheLookup(resource.name, true)
+      return cached
+    }
+    this.#parts.telemetry.cacheLookup(resource.name, false)
 
     const flightKey = `${keys.grant}\n${slot}\n${resource.scope}\n${rejected === undefined ? '' : 'retry'}`
     let flight = this.#pending.get(flightKey)
@@ -83,19 +90,23 @@ export class TokenManager {
 
   async #renew(keys: GrantKeys, resource: RegisteredResource, slot: string, rejected: string | undefined): Promise<CachedToken> {
     const { lock, grants, downscoping, events, logger } = this.#parts
-    return lock.run(keys.lock, async () => {
-      const snapshot = await grants.readFresh(keys.grant)
-      if (snapshot === undefined) throw loginRequired()
-      const cached = snapshot.record.tokens[slot]
-      if (cached !== undefined && this.#usable(cached, rejected)) return cached
-      try {
-        return await downscoping.obtain(keys, snapshot, resource)
-      } catch (err) {
-        const code = err instanceof ResourceTokensError ? err.code : 'token_endpoint_unavailable'
-        events.emit('refresh_failed', { grant: keys.ref, resource: resource.name, code })
-        logger.warn?.('refresh failed', { grant: keys.ref, resource: resource.name, code })
-        throw err
-      }
-    })
+    return lock.run(
+      keys.lock,
+      async () => {
+        const snapshot = await grants.readFresh(keys.grant)
+        if (snapshot === undefined) throw loginRequired()
+        const cached = snapshot.record.tokens[slot]
+        if (cached !== undefined && this.#usable(cached, rejected)) return cached
+        try {
+          return await downscoping.obtain(keys, snapshot, resource)
+        } catch (err) {
+          const code = err instanceof ResourceTokensError ? err.code : 'token_endpoint_unavailable'
+          events.emit('refresh_failed', { grant: keys.ref, resource: resource.name, code })
+          logger.warn?.('refresh failed', { grant: keys.ref, resource: resource.name, code })
+          throw err
+        }
+      },
+      { grant: keys.ref, resource: resource.name },
+    )
   }
 }

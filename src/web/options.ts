@@ -1,6 +1,7 @@
 // Options of the web handlers (and so of every framework adapter built on them), validated once.
 import { ResourceTokensConfigError } from '../errors/resource-tokens-error.js'
 import type { Logger } from '../observability/logger.js'
+import { isLoggerInput, toLogger, type LoggerInput } from '../observability/logger-shapes.js'
 import { defaultLogger } from '../observability/logger.js'
 import { isSecureOrLoopback } from '../resources/loopback.js'
 import type { WebLogoutEvent } from './logout-event.js'
@@ -36,8 +37,11 @@ export interface WebHandlerOptions {
    * `event.headers` (e.g. a cookie of the app's own). A throw is logged and ignored: the logout stands.
    */
   onLogout?: (event: WebLogoutEvent) => void | Promise<void>
-  /** Where unexpected failures are written. Default: warnings and errors to the console. */
-  logger?: Logger
+  /**
+   * Where unexpected failures are written: the same shapes as the client's `logger` (pino, winston, `console`,
+   * a function, or an object with `debug`/`info`/`warn`/`error`). Default: warnings and errors to the console.
+   */
+  logger?: LoggerInput
 }
 
 /** Options after validation and defaults. @internal */
@@ -107,7 +111,7 @@ export function resolveWebOptions(options: WebHandlerOptions, extra: readonly st
     fail('"cookieMaxAgeSeconds" must be a positive whole number of seconds')
   }
   if (options.onLogout !== undefined && typeof options.onLogout !== 'function') fail('"onLogout" must be a function')
-  if (options.logger !== undefined && (typeof options.logger !== 'object' || options.logger === null)) fail('"logger" must be an object')
+  if (options.logger !== undefined && !isLoggerInput(options.logger)) fail('"logger" must be a logger (pino, winston, console), a function, or an object with debug/info/warn/error methods')
 
   const secure = base.protocol === 'https:'
   return {
@@ -119,6 +123,6 @@ export function resolveWebOptions(options: WebHandlerOptions, extra: readonly st
     cookieName: secure ? `__Host-${cookieName}` : cookieName,
     cookieMaxAgeSeconds: maxAge,
     onLogout: options.onLogout,
-    logger: options.logger ?? defaultLogger,
+    logger: options.logger === undefined ? defaultLogger : toLogger(options.logger),
   }
 }

@@ -17,7 +17,7 @@ describe('the demo in chromium', { timeout: 60_000 }, () => {
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium (or set CHROMIUM_PATH)`)
-    demo = await startDemo({ ports: { app: 0, op: 0, contacts: 0, calendar: 0 }, quiet: true })
+    demo = await startDemo({ ports: { app: 0, op: 0, contacts: 0, calendar: 0, metrics: 0 }, quiet: true })
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,

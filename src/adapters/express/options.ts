@@ -1,6 +1,6 @@
 // Options of the Express adapter: those of the web handlers (validated there, once, when the adapter is
 // created), with an `onLogout` hook that gets Express's req and res.
-import type { Logger } from '../../observability/logger.js'
+import type { LoggerInput } from '../../observability/logger-shapes.js'
 import type { LogoutEvent } from './logout-event.js'
 
 /**
@@ -36,6 +36,9 @@ export interface ExpressAdapterOptions {
    * `res` but must not send a response. A throw is logged and ignored: the logout stands.
    */
   onLogout?: (event: LogoutEvent) => void | Promise<void>
-  /** Where unexpected failures are written. Default: warnings and errors to the console. */
-  logger?: Logger
+  /**
+   * Where unexpected failures are written: the same shapes as the client's `logger` (pino, winston, `console`,
+   * a function, or an object with `debug`/`info`/`warn`/`error`). Default: warnings and errors to the console.
+   */
+  logger?: LoggerInput
 }

@@ -57,7 +57,7 @@ export class TokenExchangeDownscoping implements Downscoping {
     const startedAt = options.now()
     let response: client.TokenEndpointResponse
     try {
-      response = await provider.exchange(subject.value, restrictionTo(resource), dpop)
+      response = await provider.exchange(subject.value, restrictionTo(resource), dpop, { resource: resource.name, grant: keys.ref })
     } catch (err) {
       const failure = classifyProviderError(err)
       // A cached subject token the provider no longer accepts (revoked, expired early) says nothing about the
