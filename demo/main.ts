@@ -1,4 +1,4 @@
-// `npm start`: the whole demo on loopback. Ports from PORT_APP, PORT_OP, PORT_CONTACTS, PORT_CALENDAR.
+// `npm start`: the whole demo on loopback. Ports from PORT_APP, PORT_OP, PORT_CONTACTS, PORT_CALENDAR, PORT_TOOLS.
 import { DEFAULT_PORTS, startDemo, type DemoPorts } from './start.js'
 
 function port(name: string, fallback: number): number {
@@ -17,6 +17,7 @@ const ports: DemoPorts = {
   op: port('PORT_OP', DEFAULT_PORTS.op),
   contacts: port('PORT_CONTACTS', DEFAULT_PORTS.contacts),
   calendar: port('PORT_CALENDAR', DEFAULT_PORTS.calendar),
+  tools: port('PORT_TOOLS', DEFAULT_PORTS.tools),
 }
 
 let demo: Awaited<ReturnType<typeof startDemo>>
@@ -33,6 +34,7 @@ console.log(`
     identity provider  ${demo.opUrl}
     contacts API       ${demo.contactsUrl}/contacts
     calendar API       ${demo.calendarUrl}/calendar
+    tools API          ${demo.toolsUrl}/tools  (not configured: discovered at run time, RFC 9728)
 
   Open ${demo.appUrl}  (sign in as alice / wonderland)
   Ctrl-C stops everything.
