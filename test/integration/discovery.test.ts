@@ -157,6 +157,26 @@ describe('run-time resources and RFC 9728 discovery', () => {
     assert.deepEqual(reads, ['/.well-known/oauth-protected-resource/deep/path', '/.well-known/oauth-protected-resource/deep', '/.well-known/oauth-protected-resource'])
   })
 
+  test('run-time resources keep the DPoP option and the redirect rules of configured ones', async () => {
+    const t = await tool({ path: '/dpop' })
+    const elsewhere = await tool({ name: 'elsewhere', register: false })
+    const client = await world.client()
+    client.addResource({ url: t.indicator, scope: 'tools:call', indicator: t.indicator, dpop: true })
+    await loginWith(client, 'added-dpop')
+    assert.equal((await client.accessToken('added-dpop', t.indicator)).type, 'dpop')
+    assert.equal((await client.fetch('added-dpop', `${t.indicator}/x`)).status, 200)
+    assert.match(String(t.server.requests.at(-1)?.headers.authorization), /^DPoP /)
+    // A redirect from the run-time resource to another origin: the token stays behind.
+    t.server.respond((req, res) => {
+      if (req.url !== '/dpop/away') return false
+      res.writeHead(302, { location: `${elsewhere.server.url}/landing` }).end()
+      return true
+    })
+    await client.fetch('added-dpop', `${t.indicator}/away`)
+    assert.equal(elsewhere.tokensReceived().length, 0)
+    assert.equal(elsewhere.server.requests.at(-1)?.headers['dpop'], undefined)
+  })
+
   test('addResource and removeResource: same rules as configured resources, bounded in number', async () => {
     const t = await tool({ path: '/api' })
     const client = await world.client({ maxRuntimeResources: 1 })
