@@ -40,7 +40,13 @@ export async function fetchDiscovering(
   if (response.status !== 401 || response.redirected) return response
   const hints = await metadataHints(response)
   if (hints === undefined) return response
-  await discover(url, hints, signal)
+  try {
+    await discover(url, hints, signal)
+  } catch (err) {
+    // Refused: the caller gets the typed error, and the 401's connection is not left hanging.
+    await response.body?.cancel().catch(() => undefined)
+    throw err
+  }
   if (!isReplayable(body)) return response
   await response.body?.cancel()
   return retry(url, { ...sent, headers: new Headers(init.headers ?? request?.headers) })
