@@ -51,7 +51,7 @@ interface KoaContext {
   body: string
   status: number
   set(name: string, value: string): void
-  oidc?: { client?: { clientName?: string } }
+  oidc?: { client?: { clientName?: string }; entities?: Record<string, { authTime?: number } | undefined> }
 }
 interface OidcProvider {
   callback(): (req: IncomingMessage, res: ServerResponse) => void
@@ -153,6 +153,11 @@ export async function createIdentityProvider(options: IdentityProviderOptions): 
       BackchannelAuthenticationRequest: 600,
     },
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
+    // RFC 9470 section 5: access tokens say when the user signed in, so an API can ask for a recent sign-in.
+    extraTokenClaims: (ctx: KoaContext) => {
+      const source = ctx.oidc?.entities?.['RefreshToken'] ?? ctx.oidc?.entities?.['AuthorizationCode']
+      return source?.authTime === undefined ? undefined : { auth_time: source.authTime }
+    },
     features: {
       devInteractions: { enabled: false },
       // Clients may revoke and introspect their own tokens only.
@@ -239,12 +244,18 @@ export async function createIdentityProvider(options: IdentityProviderOptions): 
       sendPage(res, providerErrorPage('invalid_request', 'This consent form has already been used.'), 400)
       return
     }
-    const grant = (details.grantId === undefined ? undefined : await provider.Grant.find(details.grantId)) ??
-      new provider.Grant({ accountId, clientId: String(details.params['client_id']) })
-    const { missingOIDCScope, missingOIDCClaims, missingResourceScopes } = details.prompt.details
-    if (missingOIDCScope !== undefined) grant.addOIDCScope(missingOIDCScope.join(' '))
+    // One grant per authorization, holding everything this request asked for. A new login (step-up, another
+    // API) then gets a refresh token of its own grant, and the app revoking the replaced refresh token
+    // (oidc-provider revokes its whole grant) does not take the new one with it.
+    const grant = new provider.Grant({ accountId, clientId: String(details.params['client_id']) })
+    const scopes = new Set(asList(details.params['scope']).flatMap((s) => s.split(' ')))
+    grant.addOIDCScope(['openid', 'offline_access', 'profile', 'email'].filter((s) => scopes.has(s)).join(' '))
+    const { missingOIDCClaims } = details.prompt.details
     if (missingOIDCClaims !== undefined) grant.addOIDCClaims(missingOIDCClaims)
-    for (const [indicator, scopes] of Object.entries(missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '))
+    for (const indicator of asList(details.params['resource'])) {
+      const api = apis.get(indicator)
+      if (api !== undefined) grant.addResourceScope(indicator, api.scope)
+    }
     const grantId = await grant.save()
     await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true })
   })

@@ -1,4 +1,5 @@
-// `npm start`: the whole demo on loopback. Ports from PORT_APP, PORT_OP, PORT_CONTACTS, PORT_CALENDAR, PORT_METRICS.
+// `npm start`: the whole demo on loopback. Ports from PORT_APP, PORT_OP, PORT_CONTACTS, PORT_CALENDAR, PORT_TOOLS,
+// PORT_METRICS.
 import { DEFAULT_PORTS, startDemo, type DemoPorts } from './start.js'
 
 function port(name: string, fallback: number): number {
@@ -18,6 +19,7 @@ const ports: DemoPorts = {
   contacts: port('PORT_CONTACTS', DEFAULT_PORTS.contacts),
   calendar: port('PORT_CALENDAR', DEFAULT_PORTS.calendar),
   metrics: port('PORT_METRICS', DEFAULT_PORTS.metrics),
+  tools: port('PORT_TOOLS', DEFAULT_PORTS.tools),
 }
 
 let demo: Awaited<ReturnType<typeof startDemo>>
@@ -35,6 +37,7 @@ console.log(`
     contacts API       ${demo.contactsUrl}/contacts
     calendar API       ${demo.calendarUrl}/calendar
     metrics            ${demo.metricsUrl}  (Prometheus text format)
+    tools API          ${demo.toolsUrl}/tools  (not configured: discovered at run time, RFC 9728)
 
   Open ${demo.appUrl}  (sign in as alice / wonderland)
   Ctrl-C stops everything.

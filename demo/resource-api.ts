@@ -28,6 +28,11 @@ export interface ResourceApiOptions {
   dpop?: boolean
   /** Where the guard's metrics go (verifications by outcome). */
   meterProvider?: MeterProviderLike
+  /**
+   * A route `POST /<indicator path>/<path>` that needs a sign-in at most `maxAgeSeconds` old: the guard
+   * answers older tokens with the RFC 9470 challenge (`insufficient_user_authentication`, `max_age`).
+   */
+  recentSignIn?: { path: string; maxAgeSeconds: number }
 }
 
 /** Creates one API and returns the request handler to serve it with. */
@@ -63,6 +68,22 @@ export function createResourceApi(options: ResourceApiOptions): (req: IncomingMe
       [options.collection]: options.items,
     })
   })
+
+  if (options.recentSignIn !== undefined) {
+    // The same guard, per route, with a step-up requirement (RFC 9470).
+    const recent = requireAccessToken({
+      issuer: options.issuer,
+      audience: options.indicator,
+      scopes: [options.scope],
+      maxAgeSeconds: options.recentSignIn.maxAgeSeconds,
+      resourceUrl: options.origin,
+      resourceMetadataUrl: metadataUrl,
+    })
+    app.post(`${new URL(options.indicator).pathname}/${options.recentSignIn.path}`, recent, (_req: Request, res: Response) => {
+      const token = res.locals['accessToken'] as VerifiedAccessToken
+      res.set('Cache-Control', 'no-store').json({ api: options.name, done: true, signedInAt: token.claims['auth_time'] ?? null })
+    })
+  }
 
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ error: 'not_found' })

@@ -13,7 +13,7 @@ import { createWebApp, type AppApi, type LogoutTrace } from './web-app.js'
 /** The loopback address everything listens on; never a public interface. */
 export const HOST = '127.0.0.1'
 
-/** Ports of the four servers. 0 picks a free port. */
+/** Ports of the five servers. 0 picks a free port. */
 export interface DemoPorts {
   app: number
   op: number
@@ -21,10 +21,15 @@ export interface DemoPorts {
   calendar: number
   /** The metrics endpoint (Prometheus text format at /metrics). */
   metrics: number
+  /** The tools API, which the app does not configure: it discovers it at run time (RFC 9728). */
+  tools: number
 }
 
-/** Defaults of {@link DemoPorts}, overridden by `PORT_APP`, `PORT_OP`, `PORT_CONTACTS`, `PORT_CALENDAR`, `PORT_METRICS`. */
-export const DEFAULT_PORTS: DemoPorts = { app: 3000, op: 4000, contacts: 4001, calendar: 4002, metrics: 9464 }
+/**
+ * Defaults of {@link DemoPorts}, overridden by `PORT_APP`, `PORT_OP`, `PORT_CONTACTS`, `PORT_CALENDAR`, `PORT_TOOLS`,
+ * `PORT_METRICS`.
+ */
+export const DEFAULT_PORTS: DemoPorts = { app: 3000, op: 4000, contacts: 4001, calendar: 4002, tools: 4003, metrics: 9464 }
 
 export interface StartDemoOptions {
   /** Ports to listen on; missing ones use {@link DEFAULT_PORTS}. Use 0 for free ports (tests). */
@@ -33,6 +38,8 @@ export interface StartDemoOptions {
   quiet?: boolean
   /** Lifetime of the APIs' access tokens, in seconds. Default 120. */
   accessTokenTtlSeconds?: number
+  /** How recent a sign-in the tools API's "purge" action needs, in seconds (RFC 9470 `max_age`). Default 30. */
+  recentSignInSeconds?: number
 }
 
 export interface RunningDemo {
@@ -43,9 +50,13 @@ export interface RunningDemo {
   calendarUrl: string
   /** The client's and the APIs' metrics in the Prometheus text format, e.g. `http://127.0.0.1:9464/metrics`. */
   metricsUrl: string
+  toolsUrl: string
   /** Stops every server and the client. Idempotent. */
   close(): Promise<void>
 }
+
+/** Default of {@link StartDemoOptions.recentSignInSeconds}. */
+const RECENT_SIGN_IN_SECONDS = 30
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
 
@@ -90,7 +101,7 @@ function closeServer(server: Server): Promise<void> {
  *
  * @example
  * ```ts
- * const demo = await startDemo({ ports: { app: 0, op: 0, contacts: 0, calendar: 0, metrics: 0 }, quiet: true })
+ * const demo = await startDemo({ ports: { app: 0, op: 0, contacts: 0, calendar: 0, tools: 0, metrics: 0 }, quiet: true })
  * console.log(demo.appUrl)
  * await demo.close()
  * ```
@@ -99,13 +110,15 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
   const ports = { ...DEFAULT_PORTS, ...options.ports }
   const quiet = options.quiet ?? false
   const ttl = options.accessTokenTtlSeconds ?? 120
+  const recentSignInSeconds = options.recentSignInSeconds ?? RECENT_SIGN_IN_SECONDS
   const log = quiet ? () => undefined : (line: string) => console.log(`  ${line}`)
 
   const app = serverWithLateHandler()
   const op = serverWithLateHandler()
   const contactsApi = serverWithLateHandler()
   const calendarApi = serverWithLateHandler()
-  const servers = [app.server, op.server, contactsApi.server, calendarApi.server]
+  const toolsApi = serverWithLateHandler()
+  const servers = [app.server, op.server, contactsApi.server, calendarApi.server, toolsApi.server]
   let client: ResourceClient | undefined
   let metrics: DemoMetrics | undefined
   let closed = false
@@ -121,6 +134,7 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
     const opPort = await listen(op.server, ports.op, 'identity provider', 'PORT_OP')
     const contactsPort = await listen(contactsApi.server, ports.contacts, 'contacts API', 'PORT_CONTACTS')
     const calendarPort = await listen(calendarApi.server, ports.calendar, 'calendar API', 'PORT_CALENDAR')
+    const toolsPort = await listen(toolsApi.server, ports.tools, 'tools API', 'PORT_TOOLS')
     const appPort = await listen(app.server, ports.app, 'web app', 'PORT_APP')
     // OpenTelemetry metrics of the client and of both APIs' guards, scraped in the Prometheus text format.
     metrics = await startDemoMetrics(ports.metrics).catch((err: NodeJS.ErrnoException) => {
@@ -134,6 +148,8 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
     const calendarOrigin = `http://${HOST}:${calendarPort}`
     const contactsIndicator = `${contactsOrigin}/contacts`
     const calendarIndicator = `${calendarOrigin}/calendar`
+    const toolsOrigin = `http://${HOST}:${toolsPort}`
+    const toolsIndicator = `${toolsOrigin}/tools`
     const appClient = { id: 'demo-app', secret: randomBytes(24).toString('base64url'), name: 'Demo App' }
 
     op.setHandler(await createIdentityProvider({
@@ -142,6 +158,7 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
       apis: [
         { indicator: contactsIndicator, scope: 'contacts:read', title: 'Contacts API: read your contacts', kind: 'contacts' },
         { indicator: calendarIndicator, scope: 'calendar:read', title: 'Calendar API: read your calendar', kind: 'calendar' },
+        { indicator: toolsIndicator, scope: 'tools:run', title: 'Tools API: run tools for you', kind: 'tools' },
       ],
       accessTokenTtlSeconds: ttl,
     }))
@@ -175,6 +192,22 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
       ],
     }))
 
+    // Not in the app's configuration: the app learns it at run time from its RFC 9728 metadata.
+    toolsApi.setHandler(createResourceApi({
+      name: 'tools',
+      origin: toolsOrigin,
+      indicator: toolsIndicator,
+      scope: 'tools:run',
+      issuer,
+      collection: 'list',
+      items: [
+        { name: 'summarize', about: 'Summarize a document' },
+        { name: 'translate', about: 'Translate a text' },
+      ],
+      recentSignIn: { path: 'purge', maxAgeSeconds: recentSignInSeconds },
+      meterProvider,
+    }))
+
     // The client's outbound fetch. It notes the refresh token a logout revokes, so that the page can show
     // the provider's own view of it afterwards (introspection). Demo instrumentation, not something an app needs.
     const logoutTrace = new AsyncLocalStorage<LogoutTrace>()
@@ -202,6 +235,8 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
         // The calendar token is DPoP-bound (RFC 9449): useless without the key the app holds.
         { name: 'calendar', url: calendarIndicator, indicator: calendarIndicator, scope: 'calendar:read', dpop: true },
       ],
+      // Resources on this origin may be learned at run time, from their own RFC 9728 metadata.
+      discovery: { origins: [toolsOrigin], scopes: 'tools:run' },
       fetch: watchingFetch,
       meterProvider,
       logger: quiet ? {} : { warn: (m) => log(`warning: ${m}`), error: (m) => log(`error: ${m}`) },
@@ -209,6 +244,9 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
     client.on('login', ({ subject }) => log(`login       ${subject} signed in; one refresh token stored server-side`))
     client.on('token', ({ resource, scope, expiresIn }) => log(`token       ${resource}: new access token, scope "${scope ?? ''}", expires in ${expiresIn ?? '?'} s`))
     client.on('grant_removed', ({ reason }) => log(`grant       removed (${reason})`))
+    // Learned now, before anyone signs in, so that every login asks for it too.
+    const discovered = await client.discoverResource(`${toolsIndicator}/list`)
+    log(`discovered  ${discovered.name} at ${discovered.url} (scope "${discovered.scope}") from its RFC 9728 metadata`)
 
     const introspect = async (token: string): Promise<Record<string, unknown>> => {
       const endpoint = String(client?.serverMetadata['introspection_endpoint'])
@@ -240,9 +278,19 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
       field: 'events',
       show: (item) => ({ primary: String(item['title']), secondary: String(item['when']) }),
     }
-    app.setHandler(createWebApp({ appUrl, client, contacts, calendar, logoutTrace, introspect, accessTokenTtlSeconds: ttl, log }))
+    const tools: AppApi = {
+      kind: 'tools',
+      title: 'Tools API',
+      endpoint: `${toolsIndicator}/list`,
+      indicator: toolsIndicator,
+      field: 'list',
+      show: (item) => ({ primary: String(item['name']), secondary: String(item['about']) }),
+      discovered: true,
+      recentSignIn: { endpoint: `${toolsIndicator}/purge`, maxAgeSeconds: recentSignInSeconds },
+    }
+    app.setHandler(createWebApp({ appUrl, client, contacts, calendar, tools, logoutTrace, introspect, accessTokenTtlSeconds: ttl, log }))
 
-    return { appUrl: `${appUrl}/`, opUrl: issuer, contactsUrl: contactsOrigin, calendarUrl: calendarOrigin, metricsUrl: metrics.url, close }
+    return { appUrl: `${appUrl}/`, opUrl: issuer, contactsUrl: contactsOrigin, calendarUrl: calendarOrigin, toolsUrl: toolsOrigin, metricsUrl: metrics.url, close }
   } catch (err) {
     await close()
     throw err

@@ -14,7 +14,7 @@ import { appErrorPage, homePage, type ApiView, type LogoutReport, type ReplayVie
 
 /** One API as the app calls it. */
 export interface AppApi {
-  kind: 'contacts' | 'calendar'
+  kind: 'contacts' | 'calendar' | 'tools'
   title: string
   /** The URL the app fetches, e.g. `http://127.0.0.1:4001/contacts/people`. */
   endpoint: string
@@ -23,6 +23,10 @@ export interface AppApi {
   /** The response field holding the list, and how to show one entry. */
   field: string
   show(item: Record<string, unknown>): { primary: string; secondary: string }
+  /** Learned at run time from its RFC 9728 metadata, not configured. */
+  discovered?: boolean
+  /** An action that needs a recent sign-in (RFC 9470 step-up). */
+  recentSignIn?: { endpoint: string; maxAgeSeconds: number }
 }
 
 /** What the demo watches during one logout request (see `revocationWatcher` in start.ts). */
@@ -36,6 +40,7 @@ export interface WebAppOptions {
   client: ResourceClient
   contacts: AppApi
   calendar: AppApi
+  tools: AppApi
   /** Context of the logout request being handled; the client's fetch records into it. */
   logoutTrace: AsyncLocalStorage<LogoutTrace>
   /** Asks the provider about a token (RFC 7662), as the app's own client. */
@@ -94,7 +99,8 @@ function tokenView(value: string, type: string): TokenView | undefined {
 
 /** Creates the app and returns the request handler to serve it with. */
 export function createWebApp(options: WebAppOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const { client, contacts, calendar } = options
+  const { client, contacts, calendar, tools } = options
+  const actions = new Flash<string>()
   const appOrigin = new URL(options.appUrl)
   const replays = new Flash<ReplayView>()
   const reports = new Flash<LogoutReport>()
@@ -138,7 +144,7 @@ export function createWebApp(options: WebAppOptions): (req: IncomingMessage, res
   }
 
   async function callApi(tokens: RequestResourceTokens, api: AppApi): Promise<ApiView> {
-    const view: ApiView = { kind: api.kind, title: api.title, endpoint: api.endpoint, status: undefined, items: [], token: undefined, error: undefined }
+    const view: ApiView = { kind: api.kind, title: api.title, endpoint: api.endpoint, status: undefined, items: [], token: undefined, error: undefined, discovered: api.discovered === true, recentSignIn: api.recentSignIn }
     try {
       const response = await tokens.fetch(api.endpoint)
       view.status = response.status
@@ -194,8 +200,13 @@ export function createWebApp(options: WebAppOptions): (req: IncomingMessage, res
       return
     }
     const claims = (await tokens.claims()) ?? {}
-    const apis = await Promise.all([callApi(tokens, contacts), callApi(tokens, calendar)])
+    const apis = await Promise.all([callApi(tokens, contacts), callApi(tokens, calendar), callApi(tokens, tools)])
     const sessionRef = digest(tokens.key)
+    const toolsView = apis[2]
+    if (toolsView !== undefined) {
+      toolsView.action = actions.get(sessionRef)
+      actions.delete(sessionRef)
+    }
     const replay = replays.get(sessionRef)
     replays.delete(sessionRef)
     const user = {
@@ -221,6 +232,26 @@ export function createWebApp(options: WebAppOptions): (req: IncomingMessage, res
     })
     options.log(`replay      contacts token at the calendar API: HTTP ${response.status}`)
     res.redirect(303, '/#replay')
+  })
+
+  // "Requires recent sign-in": the tools API refuses an old sign-in with the RFC 9470 challenge; the error's
+  // `login` sends the user through the provider again (max_age), and back here, where the action now succeeds.
+  app.post('/recent-action', auth.verifyCsrf, auth.requireLogin, async (req: Request, res: Response) => {
+    const tokens = req.resourceTokens!
+    const target = tools.recentSignIn!.endpoint
+    try {
+      const response = await tokens.fetch(target, { method: 'POST' })
+      await response.body?.cancel()
+      actions.set(digest(tokens.key), response.ok ? `Done: the tools API accepted a sign-in less than ${tools.recentSignIn!.maxAgeSeconds} s old.` : `The tools API answered ${response.status}.`)
+      options.log(`action      recent sign-in action: HTTP ${response.status}`)
+      res.redirect(303, '/#tools-card')
+    } catch (err) {
+      if (!(err instanceof ResourceTokensError) || err.login === undefined) throw err
+      options.log(`step-up     ${err.code}: signing in again with ${JSON.stringify(err.login)}`)
+      // Back to this page after the provider: the same session, its grant merged with the new one.
+      const { url } = await client.startLogin(tokens.key, { returnTo: '/?stepped-up=1#tools-card', ...err.login })
+      res.redirect(303, url.href)
+    }
   })
 
   app.use(auth.handleLoginRequired)

@@ -15,13 +15,19 @@ export interface TokenView {
 }
 
 export interface ApiView {
-  kind: 'contacts' | 'calendar'
+  kind: 'contacts' | 'calendar' | 'tools'
   title: string
   endpoint: string
   status: number | undefined
   items: Array<{ primary: string; secondary: string }>
   token: TokenView | undefined
   error: string | undefined
+  /** Learned at run time (RFC 9728), not configured. */
+  discovered?: boolean
+  /** An action that needs a recent sign-in (RFC 9470). */
+  recentSignIn?: { endpoint: string; maxAgeSeconds: number } | undefined
+  /** The outcome of that action, once. */
+  action?: string | undefined
 }
 
 export interface ReplayView {
@@ -79,7 +85,8 @@ main{max-width:1120px;margin:0 auto;padding:2rem 1.6rem 3rem}
 .card .head{display:flex;align-items:center;justify-content:space-between;gap:.6rem;padding:1rem 1.2rem .2rem}
 .card .head h2{margin:0;font-size:1.15rem;display:flex;align-items:center;gap:.5rem}
 .card .head h2 .swatch{width:12px;height:12px;border-radius:4px}
-.card.contacts{border-top:5px solid var(--contacts)}.card.calendar{border-top:5px solid var(--calendar)}
+.card.contacts{border-top:5px solid var(--contacts)}.card.calendar{border-top:5px solid var(--calendar)}.card.tools{border-top:5px solid #7a5af8}.tools .swatch{background:#7a5af8}
+.card form{padding:.2rem 1.2rem 1rem}.card .result{margin:0 1.2rem 1rem}
 .contacts .swatch{background:var(--contacts)}.calendar .swatch{background:var(--calendar)}
 .endpoint{padding:0 1.2rem;margin:.15rem 0 .7rem;color:var(--muted);font-family:var(--mono);font-size:.8rem;word-break:break-all}
 ul.items{list-style:none;margin:0;padding:0 1.2rem .9rem;display:grid;gap:.35rem}
@@ -152,7 +159,7 @@ function hero(): Html {
 </ol>`
 }
 
-function apiCard(api: ApiView, now: number): Html {
+function apiCard(api: ApiView, now: number, csrf: { field: string; token: string | undefined }): Html {
   const status = api.status === undefined
     ? html`<span class="pill bad">failed</span>`
     : html`<span class="pill ${api.status === 200 ? 'ok' : 'bad'}">${api.status === 200 ? '200 OK' : String(api.status)}</span>`
@@ -166,12 +173,22 @@ function apiCard(api: ApiView, now: number): Html {
 <dt>type</dt><dd data-claim="type">${api.token.type === 'dpop' ? 'DPoP' : 'Bearer'} · ${api.token.typ === undefined ? 'JWT' : `JWT (${api.token.typ})`}</dd>
 </dl></div>`
   return html`<article class="card ${api.kind}" id="${api.kind}-card">
-<div class="head"><h2><span class="swatch" aria-hidden="true"></span>${api.title}</h2>${status}</div>
+<div class="head"><h2><span class="swatch" aria-hidden="true"></span>${api.title}${api.discovered === true ? html` <span class="pill" data-testid="discovered">discovered</span>` : ''}</h2>${status}</div>
 <div class="endpoint">GET ${api.endpoint}</div>
 ${api.error === undefined ? '' : html`<div class="error">${api.error}</div>`}
 <ul class="items">${api.items.map((item) => html`<li><span>${item.primary}</span><span>${item.secondary}</span></li>`)}</ul>
 ${token}
+${recentAction(api, csrf)}
 </article>`
+}
+
+/** The "requires recent sign-in" action of an API (RFC 9470 step-up), when it has one. */
+function recentAction(api: ApiView, csrf: { field: string; token: string | undefined }): Html | string {
+  if (api.recentSignIn === undefined) return ''
+  return html`<div class="endpoint">POST ${api.recentSignIn.endpoint} · requires a sign-in at most ${String(api.recentSignIn.maxAgeSeconds)} s old</div>
+<form method="post" action="/recent-action"><input type="hidden" name="${csrf.field}" value="${csrf.token ?? ''}">
+<button type="submit" class="secondary" id="recent-action">Run a tool (requires recent sign-in)</button></form>
+${api.action === undefined ? '' : html`<div class="result" id="recent-action-result" role="status">${api.action}</div>`}`
 }
 
 function replayPanel(model: HomeModel): Html {
@@ -226,7 +243,7 @@ ${reportCard}
 export function homePage(model: HomeModel): string {
   const body = model.user === undefined
     ? signInPanel(model)
-    : html`<div class="grid">${model.apis.map((api) => apiCard(api, model.now))}</div>
+    : html`<div class="grid">${model.apis.map((api) => apiCard(api, model.now, { field: model.csrfField, token: model.csrfToken }))}</div>
 <p class="note">The raw tokens never leave the app's server: this page shows claims decoded on the server, nothing else.</p>
 ${replayPanel(model)}`
   return page('resource-tokens demo', html`${header(model)}<main>${hero()}${body}</main>`, CSS)

@@ -9,7 +9,9 @@ import { StoreKeys } from '../grants/store-keys.js'
 import { LoginFlow } from '../login/login-flow.js'
 import { TypedEmitter } from '../observability/events.js'
 import { ProviderClient, TOKEN_EXCHANGE } from '../protocol/provider-client.js'
-import { ResourceMatcher } from '../resources/matcher.js'
+import { resolveDiscovery, resolveMaxRuntimeResources } from '../config/runtime-resources.js'
+import { ResourceDiscovery } from '../fetch/resource-discovery.js'
+import { ResourceRegistry } from '../resources/resource-registry.js'
 import { MemoryStore } from '../stores/memory-store.js'
 import { downscopingFor } from '../tokens/downscoping/index.js'
 import { GrantDPoP } from '../tokens/grant-dpop.js'
@@ -23,6 +25,7 @@ import { countEvents } from '../telemetry/event-metrics.js'
 import { instrumentStore } from '../telemetry/instrumented-store.js'
 import { prepareStore } from './prepare-store.js'
 import { ResourceClient } from './resource-client.js'
+import { RuntimeResources } from './runtime-resources.js'
 
 /**
  * Creates a client: validates the options, reads the provider's discovery document, and prepares the store.
@@ -42,6 +45,8 @@ import { ResourceClient } from './resource-client.js'
 export async function createResourceClient(options: ResourceClientOptions): Promise<ResourceClient> {
   const resolved = resolveOptions(options)
   const resources = resolveResources(options.resources, resolved.resourceIndicators)
+  const discoveryPolicy = resolveDiscovery(options.discovery)
+  const registry = new ResourceRegistry(resources, resolveMaxRuntimeResources(options.maxRuntimeResources))
   const userStore = options.store
   // Loads @opentelemetry/api when installed and enabled; the no-op otherwise.
   const telemetry = await createTelemetry(resolved.telemetry)
@@ -77,7 +82,9 @@ export async function createResourceClient(options: ResourceClientOptions): Prom
     telemetry,
   })
   const service = new ServiceTokens(provider, dpopKeys, events, tokenTimes, telemetry)
-  const login = new LoginFlow({ provider, store, keys, writer, resources, options: resolved, telemetry })
+  // The registry's live list: a login also asks for the resources registered at run time.
+  const login = new LoginFlow({ provider, store, keys, writer, resources: registry.all, options: resolved, telemetry })
+  const discovery = discoveryPolicy === undefined ? undefined : new ResourceDiscovery({ issuer: provider.metadata.issuer, fetch: resolved.fetch, now, policy: discoveryPolicy })
   return new ResourceClient({
     provider,
     grants,
@@ -86,10 +93,10 @@ export async function createResourceClient(options: ResourceClientOptions): Prom
     tokens,
     service,
     login,
-    matcher: new ResourceMatcher(resources),
-    resources,
+    registry,
+    runtime: new RuntimeResources({ registry, discovery, useIndicators: resolved.resourceIndicators, logger }),
     events,
     ownedStore: userStore === undefined ? store : undefined,
-    options: resolved,
+    options: { ...resolved, automaticDiscovery: discoveryPolicy?.automatic ?? false },
   })
 }

@@ -12,11 +12,12 @@ import type { FinishLoginResult, LoginFlow, StartLoginOptions, StartLoginResult 
 import type { ResourceClientEventName, ResourceClientEvents, TypedEmitter } from '../observability/events.js'
 import type { ProviderClient } from '../protocol/provider-client.js'
 import { verifyImportedIdToken } from '../login/import-grant.js'
-import type { ResourceMatcher } from '../resources/matcher.js'
-import type { RegisteredResource } from '../resources/resource.js'
+import type { ResourceRegistration, ResourceRegistry } from '../resources/resource-registry.js'
+import type { RegisteredResource, ResourceDefinition } from '../resources/resource.js'
 import type { TokenStore } from '../stores/token-store.js'
 import type { ServiceTokens } from '../tokens/service-tokens.js'
 import type { TokenManager } from '../tokens/token-manager.js'
+import { info, type RuntimeResourceInfo, type RuntimeResources } from './runtime-resources.js'
 
 /** A grant obtained elsewhere (e.g. by Passport), handed to {@link ResourceClient.importGrant}. */
 export interface ImportedGrant {
@@ -65,8 +66,8 @@ export class ResourceClient {
   readonly #tokens: TokenManager
   readonly #service: ServiceTokens
   readonly #login: LoginFlow
-  readonly #matcher: ResourceMatcher
-  readonly #resources: readonly RegisteredResource[]
+  readonly #registry: ResourceRegistry
+  readonly #runtime: RuntimeResources
   readonly #events: TypedEmitter
   readonly #ownedStore: TokenStore | undefined
   readonly #metadata: ResourceMetadataCheck
@@ -84,8 +85,8 @@ export class ResourceClient {
     tokens: TokenManager
     service: ServiceTokens
     login: LoginFlow
-    matcher: ResourceMatcher
-    resources: readonly RegisteredResource[]
+    registry: ResourceRegistry
+    runtime: RuntimeResources
     events: TypedEmitter
     ownedStore: TokenStore | undefined
     options: ClientFacingOptions
@@ -98,8 +99,8 @@ export class ResourceClient {
     this.#tokens = parts.tokens
     this.#service = parts.service
     this.#login = parts.login
-    this.#matcher = parts.matcher
-    this.#resources = parts.resources
+    this.#registry = parts.registry
+    this.#runtime = parts.runtime
     this.#events = parts.events
     this.#ownedStore = parts.ownedStore
     this.#metadata = new ResourceMetadataCheck({ issuer: parts.provider.metadata.issuer, fetch: parts.options.fetch, now: parts.options.now })
@@ -120,9 +121,56 @@ export class ResourceClient {
     return this.#provider.metadata
   }
 
-  /** The registered resources, in configuration order (no secrets). */
-  get resources(): ReadonlyArray<{ name: string; url: string; scope: string; indicator: string | undefined; dpop: boolean }> {
-    return this.#resources.map((r) => ({ name: r.name, url: r.id, scope: r.scope, indicator: r.indicator, dpop: r.dpop }))
+  /**
+   * The registered resources (no secrets): configured ones in configuration order, then those registered at
+   * run time. `registration` says which: `configured`, `added` ({@link addResource}) or `discovered`.
+   */
+  get resources(): ReadonlyArray<{ name: string; url: string; scope: string; indicator: string | undefined; dpop: boolean; registration: ResourceRegistration }> {
+    return this.#registry.all.map((r) => ({ name: r.name, url: r.id, scope: r.scope, indicator: r.indicator, dpop: r.dpop, registration: this.#registry.registrationOf(r) }))
+  }
+
+  /**
+   * Registers the resource `url` belongs to from its RFC 9728 protected-resource metadata, read from its own
+   * origin: the metadata's `resource` must be `url` or a path-boundary prefix of it, and its
+   * `authorization_servers` must name this client's issuer. From then on `fetch` attaches that resource's
+   * own token (audience-restricted by its `resource` indicator) to its URLs. Only for origins listed in the
+   * `discovery.origins` option. Per client (every user), bounded by `maxRuntimeResources`, removable.
+   *
+   * @throws `resource_not_allowed` (discovery off, or an origin not allowed), `resource_metadata_mismatch`
+   * (metadata missing, unreadable, too large, redirected, or naming another resource or issuer),
+   * `too_many_resources`, `invalid_argument`. Nothing is registered when it throws.
+   * @example
+   * ```ts
+   * const tools = await client.discoverResource('https://tools.example.com/mcp')
+   * // { url: 'https://tools.example.com/mcp', indicator: 'https://tools.example.com/mcp', scope: 'tools:call', name: 'Tools' }
+   * ```
+   */
+  async discoverResource(url: string | URL): Promise<RuntimeResourceInfo> {
+    this.#check('discovery')
+    return info(await this.#runtime.discover(url))
+  }
+
+  /**
+   * Registers a resource at run time, without discovery: the app vouches for it. Validated as the `resources`
+   * option is; the same matching, redirect, single-flight and DPoP rules apply. Registering the same base
+   * URL again replaces the earlier run-time registration; a configured resource cannot be replaced.
+   *
+   * @throws `invalid_argument` for a bad definition or a configured base URL, `too_many_resources`.
+   */
+  addResource(definition: ResourceDefinition): RuntimeResourceInfo {
+    this.#check('runtime')
+    return this.#runtime.add(definition)
+  }
+
+  /**
+   * Forgets a resource registered at run time (by its base URL): no token is attached to its URLs any more.
+   *
+   * @returns `false` when no run-time resource has that base URL.
+   * @throws `invalid_argument` for a configured resource or a bad URL.
+   */
+  removeResource(url: string | URL): boolean {
+    this.#check('runtime')
+    return this.#runtime.remove(url)
   }
 
   /**
@@ -299,11 +347,11 @@ export class ResourceClient {
 
   /** Never print internals: `util.inspect(client)` shows the configuration's public parts only. */
   [inspect.custom](): string {
-    return `ResourceClient { issuer: '${this.#options.issuer.href}', clientId: '${this.#options.clientId}', resources: [${this.#resources.map((r) => `'${r.name}'`).join(', ')}] }`
+    return `ResourceClient { issuer: '${this.#options.issuer.href}', clientId: '${this.#options.clientId}', resources: [${this.#registry.all.map((r) => `'${r.name}'`).join(', ')}] }`
   }
 
   toJSON(): Record<string, unknown> {
-    return { issuer: this.#options.issuer.href, clientId: this.#options.clientId, resources: this.#resources.map((r) => r.name) }
+    return { issuer: this.#options.issuer.href, clientId: this.#options.clientId, resources: this.#registry.all.map((r) => r.name) }
   }
 
   /** One revocation, reported as the provider's answer says (never thrown: logout goes on). */
@@ -314,11 +362,17 @@ export class ResourceClient {
   }
 
   #fetchParts(): Omit<ResourceFetchContext, 'source'> {
-    return { matcher: this.#matcher, fetch: this.#options.fetch, metadata: this.#metadata }
+    const discovery = this.#runtime.discovery
+    return {
+      matcher: this.#registry,
+      fetch: this.#options.fetch,
+      metadata: this.#metadata,
+      discovery: discovery === undefined || !this.#options.automaticDiscovery ? undefined : { allows: (url) => discovery.allows(url), discover: (url, hints, signal) => this.#runtime.discover(url, hints, signal) },
+    }
   }
 
   #resourceFor(url: string | URL): RegisteredResource {
-    const resource = this.#matcher.match(url)
+    const resource = this.#registry.match(url)
     if (resource === undefined) throw new ResourceTokensError('unknown_resource', 'the URL belongs to no registered resource')
     return resource
   }
@@ -334,4 +388,7 @@ function toInfo(token: CachedToken, resource: RegisteredResource): AccessTokenIn
 }
 
 /** The part of the options the client object itself reads. */
-export type ClientFacingOptions = Pick<ResolvedOptions, 'issuer' | 'clientId' | 'redirectUri' | 'postLogoutRedirectUri' | 'fetch' | 'now' | 'logger' | 'timeoutSeconds'>
+export type ClientFacingOptions = Pick<ResolvedOptions, 'issuer' | 'clientId' | 'redirectUri' | 'postLogoutRedirectUri' | 'fetch' | 'now' | 'logger' | 'timeoutSeconds'> & {
+  /** Discover resources from `fetch` (`discovery.automatic`). */
+  readonly automaticDiscovery: boolean
+}

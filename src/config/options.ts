@@ -1,6 +1,7 @@
 import type { CryptoKey } from 'openid-client'
 import type { Logger } from '../observability/logger.js'
 import type { LoggerInput } from '../observability/logger-shapes.js'
+import type { DiscoveryOptions } from './runtime-resources.js'
 import type { ResourceDefinition } from '../resources/resource.js'
 import type { TokenStore } from '../stores/token-store.js'
 import type { ResolvedTelemetryOptions, TelemetryOptions } from '../telemetry/options.js'
@@ -103,6 +104,10 @@ export interface ResourceClientOptions extends TelemetryOptions {
   fetch?: typeof fetch
   /** Clock in milliseconds, for tests. Default `Date.now`. */
   now?: () => number
+  /** RFC 9728 discovery of resources at run time, for the origins listed. Off by default. */
+  discovery?: DiscoveryOptions
+  /** How many resources may be registered at run time (`addResource`, discovery), per client. Default 100. */
+  maxRuntimeResources?: number
 }
 
 /** Options after validation and defaults. */

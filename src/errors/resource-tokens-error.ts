@@ -26,6 +26,11 @@
  *   resource's refresh was refused. Use `downscoping: 'token-exchange'` or `'none'`, or fix the provider.
  * - `resource_metadata_mismatch`: a resource answered 401 with RFC 9728 metadata that names another resource
  *   identifier or another authorization server; no new token was sent to it.
+ * - `resource_not_allowed`: discovery (RFC 9728) was asked for a URL whose origin the app did not allow
+ *   (`discovery.origins`), or that is not https.
+ * - `too_many_resources`: `addResource` or discovery would register more run-time resources than `maxRuntimeResources`.
+ * - `insufficient_user_authentication`: a resource answered 401 `insufficient_user_authentication` (RFC 9470),
+ *   or a login came back with an `acr` or `auth_time` short of what was asked. `login` says what to ask for.
  * - `introspection_failed`: (guard) the introspection endpoint gave no usable answer (network, 5xx, OAuth error, not JSON).
  * - `invalid_argument`: a bad argument at call time (an empty key, a `returnTo` that is not a local path, a URL that is not absolute).
  */
@@ -50,6 +55,25 @@ export type ResourceTokensErrorCode =
   | 'introspection_failed'
   | 'refresh_token_narrowed'
   | 'resource_metadata_mismatch'
+  | 'resource_not_allowed'
+  | 'too_many_resources'
+  | 'insufficient_user_authentication'
+
+/**
+ * The parameters of {@link ResourceClient.startLogin} that would give the grant what a failed call needed:
+ * another resource, more scope, a stronger or fresher authentication (RFC 9470). Spread them into
+ * `startLogin`: `client.startLogin(key, { returnTo, ...err.login })`.
+ */
+export interface LoginParameters {
+  /** RFC 8707 resource indicators to add to the grant. */
+  resources?: string[]
+  /** Scope to add to the grant, space-separated. */
+  scope?: string
+  /** Authentication context class references, space-separated, in order of preference (OpenID Connect `acr_values`). */
+  acrValues?: string
+  /** The authentication must be at most this many seconds old (OpenID Connect `max_age`). */
+  maxAge?: number
+}
 
 /** Extra, non-secret facts an error may carry. */
 export interface ResourceTokensErrorDetails {
@@ -61,6 +85,8 @@ export interface ResourceTokensErrorDetails {
   scope?: string
   /** The HTTP status that led to this error, when there was one. */
   status?: number
+  /** What a new login should ask for to make the failed call succeed. */
+  login?: LoginParameters
 }
 
 /**
@@ -91,6 +117,11 @@ export class ResourceTokensError<C extends string = ResourceTokensErrorCode> ext
   readonly scope: string | undefined
   /** HTTP status involved in the failure, when there was one. */
   readonly status: number | undefined
+  /**
+   * When set, a login with these parameters would satisfy what failed (a resource the grant does not cover,
+   * more scope, step-up authentication): `client.startLogin(key, { returnTo, ...err.login })`.
+   */
+  readonly login: LoginParameters | undefined
 
   constructor(code: C, message: string, details: ResourceTokensErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause })
@@ -98,6 +129,7 @@ export class ResourceTokensError<C extends string = ResourceTokensErrorCode> ext
     this.error = details.error
     this.scope = details.scope
     this.status = details.status
+    this.login = details.login
   }
 }
 

@@ -5,6 +5,9 @@ import type { ResourceMatcher } from '../resources/matcher.js'
 import type { RegisteredResource } from '../resources/resource.js'
 import type { TokenSource } from '../tokens/token-source.js'
 import { challengeError } from './challenges.js'
+import { loginFor } from '../tokens/grant-coverage.js'
+import { stepUpError } from './step-up.js'
+import { fetchDiscovering, type DiscoverResource } from './discovering-fetch.js'
 import type { ResourceMetadataCheck } from './resource-metadata.js'
 import { isReplayable, REDIRECT_STATUSES, redirectDropsBody, type RequestBody } from './request-body.js'
 
@@ -13,12 +16,14 @@ const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'con
 
 /** What the fetch needs from the rest of the client. */
 export interface ResourceFetchContext {
-  readonly matcher: ResourceMatcher
+  readonly matcher: Pick<ResourceMatcher, 'match'>
   readonly fetch: typeof fetch
   /** The token source of one resource, for the grant this fetch acts for (a user's, or the app's own). */
   source(resource: RegisteredResource): TokenSource
   /** RFC 9728: confirms a resource's metadata before a retry (see resource-metadata.ts). */
   readonly metadata: ResourceMetadataCheck
+  /** Automatic RFC 9728 discovery for URLs of no registered resource on the origins the app allowed. */
+  readonly discovery?: { allows(url: URL): boolean; discover: DiscoverResource } | undefined
 }
 
 type ResourceRequestFetch = (url: string, options: oauth.CustomFetchOptions<string, oauth.ProtectedResourceRequestBody>) => Promise<Response>
@@ -42,7 +47,12 @@ export async function resourceFetch(ctx: ResourceFetchContext, input: string | U
   const request = input instanceof Request ? input : undefined
   const start = toUrl(request?.url ?? (input as string | URL))
   const resource = ctx.matcher.match(start)
-  if (resource === undefined) return ctx.fetch(input, init)
+  if (resource === undefined) {
+    const discovery = ctx.discovery
+    if (discovery === undefined || !discovery.allows(start)) return ctx.fetch(input, init)
+    // The retry goes through the registered resource; it never discovers again.
+    return fetchDiscovering(ctx.fetch, discovery.discover, start, input, init, (again, options) => resourceFetch({ ...ctx, discovery: undefined }, again, options))
+  }
 
   const mode = init.redirect ?? request?.redirect ?? 'follow'
   let hop: Hop = {
@@ -116,7 +126,12 @@ async function sendWithToken(ctx: ResourceFetchContext, resource: RegisteredReso
         status: 403,
         error: 'insufficient_scope',
         ...(challenge.scope === undefined ? {} : { scope: challenge.scope }),
+        login: loginFor(resource, challenge.scope),
       })
+    }
+    if (response.status === 401 && challenge.error === 'insufficient_user_authentication') {
+      await response.body?.cancel()
+      throw stepUpError(resource, hop, challenge)
     }
     return response
   }

@@ -1,14 +1,12 @@
 import * as oauth from 'oauth4webapi'
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
 import { BoundedMap } from '../lib/bounded-map.js'
+import { MetadataReadRefusal, readMetadataDocument } from './metadata-document.js'
 import { isSecureOrLoopback } from '../resources/loopback.js'
 import type { RegisteredResource } from '../resources/resource.js'
 
 /** How long a resource's confirmed metadata is trusted before it is read again. */
 const CONFIRMED_FOR_MS = 10 * 60 * 1000
-const METADATA_TIMEOUT_MS = 5000
-/** A metadata document is a few hundred bytes; a resource must not make this client buffer more. */
-const MAX_METADATA_BYTES = 64 * 1024
 const MAX_CONFIRMED = 1000
 
 /**
@@ -60,11 +58,9 @@ export class ResourceMetadataCheck {
   async #read(resource: RegisteredResource, url: URL, signal: AbortSignal | undefined): Promise<oauth.ResourceServer> {
     let response: Response
     try {
-      const timeout = AbortSignal.timeout(METADATA_TIMEOUT_MS)
-      const fetched = await this.#fetch(url, { headers: { accept: 'application/json' }, redirect: 'error', signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) })
-      response = await bounded(fetched)
-    } catch {
-      throw mismatch(resource, 'its metadata could not be read (unreadable)')
+      response = await readMetadataDocument(this.#fetch, url, signal)
+    } catch (err) {
+      throw mismatch(resource, `its metadata ${err instanceof MetadataReadRefusal ? err.reason : 'could not be read (unreadable)'}`)
     }
     try {
       return await oauth.processResourceDiscoveryResponse(new URL(resource.indicator ?? resource.id), response)
@@ -80,33 +76,8 @@ export class ResourceMetadataCheck {
   }
 }
 
-/** The response with its body read into memory, at most {@link MAX_METADATA_BYTES}; larger ones reject. */
-async function bounded(response: Response): Promise<Response> {
-  if (response.status !== 200) {
-    // Only a 200 is read; the body of anything else is not wanted (and 204 or 304 may not have one).
-    await response.body?.cancel()
-    return new Response(null, { status: response.status, headers: response.headers })
-  }
-  const chunks: Uint8Array[] = []
-  let size = 0
-  const reader = response.body?.getReader()
-  if (reader !== undefined) {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      size += value.byteLength
-      if (size > MAX_METADATA_BYTES) {
-        await reader.cancel()
-        throw new Error('metadata too large')
-      }
-      chunks.push(value)
-    }
-  }
-  return new Response(Buffer.concat(chunks), { status: response.status, headers: response.headers })
-}
-
 /** Identifiers compare as strings, except that a bare origin with and without its trailing slash is the same. */
-function sameIdentifier(a: string, b: string): boolean {
+export function sameIdentifier(a: string, b: string): boolean {
   const strip = (value: string): string => (/^[a-z][a-z0-9+.-]*:\/\/[^/]+\/$/i.test(value) ? value.slice(0, -1) : value)
   return strip(a) === strip(b)
 }

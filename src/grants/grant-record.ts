@@ -33,6 +33,13 @@ export interface GrantRecord {
   readonly tokens: Readonly<Record<string, CachedToken>>
   /** Cache slot of the last refresh that returned a refresh token: evidence when a provider narrows it. */
   readonly lastRefreshed?: string | undefined
+  /**
+   * RFC 8707 resource indicators the logins of this grant asked for (incremental logins add to them);
+   * `undefined` for grants stored before this was recorded, or imported: coverage unknown.
+   */
+  readonly resources?: readonly string[] | undefined
+  /** Scope added by incremental logins for a resource (by resource id), asked for on top of its configured scope. */
+  readonly extraScopes?: Readonly<Record<string, string>> | undefined
   /** The grant's DPoP key pair, as private and public JWK, when any resource uses DPoP. */
   readonly dpopKey?: { readonly privateJwk: Readonly<Record<string, unknown>>; readonly publicJwk: Readonly<Record<string, unknown>> } | undefined
 }

@@ -136,13 +136,15 @@ export class GrantWriter {
    * Installs a new grant (login, import) in place of whatever was stored under the key, and revokes the
    * replaced refresh token: it must not live on at the provider. A replaced record that does not decrypt
    * is gone all the same (the store removes it); any other store failure rejects and nothing is installed.
+   * `merge` makes the stored grant from the replaced one (incremental authorization).
    */
-  async install(keys: GrantKeys, record: GrantRecord): Promise<void> {
+  async install(keys: GrantKeys, record: GrantRecord, merge?: (previous: GrantRecord) => GrantRecord): Promise<void> {
     const previous = await this.#grants.take(keys.grant).catch((err: unknown) => {
       if (err instanceof ResourceTokensError && err.code === 'decryption_failed') return undefined
       throw err
     })
-    await this.#grants.create(keys.grant, record)
+    // Incremental authorization: the new grant takes over what the previous one covered (see grant-merge.ts).
+    await this.#grants.create(keys.grant, previous === undefined || merge === undefined ? record : merge(previous))
     if (previous !== undefined) {
       const orphan = this.#rescued.release(previous.refreshToken)
       if (orphan !== undefined && orphan !== record.refreshToken) this.#revokeQuietly(orphan)

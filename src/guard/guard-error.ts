@@ -12,6 +12,8 @@ import { formatChallenge, type ChallengeParam } from './www-authenticate.js'
  * - `insufficient_scope` (403): the token is valid but lacks a required scope ({@link GuardError.scope}).
  * - `invalid_dpop_proof` (401): the DPoP proof is missing, malformed or does not match the request or token.
  * - `use_dpop_nonce` (401): the DPoP proof must carry the nonce sent in the `DPoP-Nonce` header.
+ * - `insufficient_user_authentication` (401, RFC 9470): the token is valid but the user's authentication is
+ *   not strong enough (`acr`) or too old (`auth_time`); the challenge carries `acr_values` and/or `max_age`.
  */
 export type GuardErrorCode =
   | 'invalid_request'
@@ -19,6 +21,7 @@ export type GuardErrorCode =
   | 'insufficient_scope'
   | 'invalid_dpop_proof'
   | 'use_dpop_nonce'
+  | 'insufficient_user_authentication'
 
 /** HTTP status of a {@link GuardError}. */
 export type GuardErrorStatus = 400 | 401 | 403
@@ -55,6 +58,10 @@ export interface GuardErrorOptions {
   challenge?: GuardChallengeContext
   /** The underlying error. Never contains the token. */
   cause?: unknown
+  /** RFC 9470: the acceptable authentication context classes, space-separated (for `insufficient_user_authentication`). */
+  acrValues?: string
+  /** RFC 9470: the most seconds since the user authenticated (for `insufficient_user_authentication`). */
+  maxAge?: number
 }
 
 /** An HTTP answer to a rejected request: status plus headers (`WWW-Authenticate`, maybe `DPoP-Nonce`). */
@@ -69,6 +76,7 @@ const DEFAULT_STATUS: Record<GuardErrorCode, GuardErrorStatus> = {
   insufficient_scope: 403,
   invalid_dpop_proof: 401,
   use_dpop_nonce: 401,
+  insufficient_user_authentication: 401,
 }
 
 /**
@@ -105,6 +113,10 @@ export class GuardError extends ResourceTokensError<GuardErrorCode> {
   readonly dpopNonce: string | undefined
   /** True when the request had no access token (the challenge then carries no `error`). */
   readonly missingToken: boolean
+  /** RFC 9470 `acr_values` of the challenge, for `insufficient_user_authentication`. */
+  readonly acrValues: string | undefined
+  /** RFC 9470 `max_age` of the challenge, for `insufficient_user_authentication`. */
+  readonly maxAge: number | undefined
   readonly #context: GuardChallengeContext
 
   /**
@@ -119,6 +131,8 @@ export class GuardError extends ResourceTokensError<GuardErrorCode> {
     this.description = description
     this.dpopNonce = options.dpopNonce
     this.missingToken = options.missingToken ?? false
+    this.acrValues = options.acrValues
+    this.maxAge = options.maxAge
     this.#context = options.challenge ?? {}
     const dpopOnly = this.#context.bearer === false && this.#context.dpopAlgorithms !== undefined
     const dpopError = error === 'invalid_dpop_proof' || error === 'use_dpop_nonce'
@@ -148,6 +162,10 @@ export class GuardError extends ResourceTokensError<GuardErrorCode> {
       errorParams.push(['error', this.error])
       errorParams.push(['error_description', this.description])
       if (this.scope !== undefined && this.error === 'insufficient_scope') errorParams.push(['scope', this.scope])
+      if (this.error === 'insufficient_user_authentication') {
+        if (this.acrValues !== undefined) errorParams.push(['acr_values', this.acrValues])
+        if (this.maxAge !== undefined) errorParams.push(['max_age', String(this.maxAge)])
+      }
     }
     const dpop = context.dpopAlgorithms !== undefined
     // The error rides on the challenge for the scheme the client used, if that challenge is offered at all.

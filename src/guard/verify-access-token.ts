@@ -2,6 +2,7 @@
 // its DPoP binding and the required scopes. The options and result types of the guard's public API.
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
 import { readTokenFacts, type TokenFacts } from './access-token-claims.js'
+import { checkAuthentication, resolveAuthenticationRequirement } from './authentication-requirement.js'
 import { createEndpointResolver } from './authorization-server-metadata.js'
 import { DpopProofVerifier, normalizeHtu } from './dpop-proof.js'
 import { tokenRefusal, type GuardScheme } from './guard-error.js'
@@ -30,6 +31,17 @@ export interface VerifyAccessTokenOptions extends TelemetryOptions {
   audience: string
   /** Scopes that must all be present in the token's `scope`. Default none. */
   scopes?: string[]
+  /**
+   * Step-up (RFC 9470): the token's `acr` must be one of these, or the request is refused with
+   * `insufficient_user_authentication` and a challenge carrying `acr_values`. Default: any. One verifier per
+   * route gives per-route requirements.
+   */
+  acrValues?: string[]
+  /**
+   * Step-up (RFC 9470): the token's `auth_time` must be at most this many seconds ago (plus `leewaySeconds`),
+   * or the request is refused with `insufficient_user_authentication` and `max_age`. Default: any age.
+   */
+  maxAgeSeconds?: number
   /** JWT signature algorithms accepted (asymmetric only). Default `['RS256', 'PS256', 'ES256', 'EdDSA']`. */
   algorithms?: string[]
   /** Clock tolerance for `exp` and `nbf`, in seconds. Default 5. */
@@ -111,6 +123,7 @@ export interface VerifierInternals {
 /** @internal */
 export function createVerifierInternals(options: VerifyAccessTokenOptions): VerifierInternals {
   const config = resolveOptions(options)
+  const authentication = resolveAuthenticationRequirement(options)
   const resolveEndpoints = createEndpointResolver(config.issuer, config.fetch)
   const refuse = tokenRefusal(config.challenge)
   const jwts = new JwtAccessTokens(config, resolveEndpoints, refuse)
@@ -143,6 +156,7 @@ export function createVerifierInternals(options: VerifyAccessTokenOptions): Veri
     if (missing.length > 0) {
       throw refuse('insufficient_scope', `access token lacks scope ${missing.join(' ')}`, scheme, { scope: config.scopes.join(' ') })
     }
+    if (authentication !== undefined) checkAuthentication(claims, authentication, config.now(), config.leewaySeconds, scheme, config.challenge)
     return verifiedToken(kind, claims, facts)
   }
 

@@ -11,6 +11,9 @@ import { classifyProviderError, safeCause, tokenEndpointError } from '../protoco
 import type { ProviderClient } from '../protocol/provider-client.js'
 import type { RegisteredResource } from '../resources/resource.js'
 import type { TokenStore } from '../stores/token-store.js'
+import { mergeGrants } from '../grants/grant-merge.js'
+import { FULL_SCOPE_SLOT } from '../tokens/downscoping/downscoping.js'
+import { checkAuthentication, isEmpty, resolveLoginAdditions, type LoginAdditions } from './login-additions.js'
 import { checkReturnTo } from './return-to.js'
 import { ATTR, SPAN } from '../telemetry/names.js'
 import { NOOP_TELEMETRY, type Telemetry } from '../telemetry/telemetry.js'
@@ -23,6 +26,20 @@ export interface StartLoginOptions {
   prompt?: string
   /** OpenID Connect `login_hint`. */
   loginHint?: string
+  /**
+   * RFC 8707 resource indicators to ask for besides the registered resources' (incremental authorization).
+   * An error's `login` fills this in.
+   */
+  resources?: string[]
+  /** Scope to ask for besides the configured scopes, space-separated. */
+  scope?: string
+  /**
+   * OpenID Connect `acr_values`, space-separated in order of preference (step-up, RFC 9470). The ID token's
+   * `acr` must be one of them, or `finishLogin` refuses the login (`insufficient_user_authentication`).
+   */
+  acrValues?: string
+  /** OpenID Connect `max_age` in seconds: the ID token's `auth_time` must be at most this old. */
+  maxAge?: number
 }
 
 /** What {@link ResourceClient.startLogin} returns. */
@@ -39,6 +56,9 @@ export interface FinishLoginResult {
   claims: Readonly<Record<string, unknown>>
 }
 
+/** Clock leeway for `auth_time` against `max_age`. */
+const AUTH_TIME_LEEWAY_SECONDS = 30
+
 /** How old (or how far in the future) an ID token's `iat` may be at login: the login's own lifetime bound. */
 const MAX_ID_TOKEN_AGE_SECONDS = 600
 
@@ -47,6 +67,10 @@ interface Transaction {
   nonce: string
   codeVerifier: string
   returnTo: string
+  /** The resource indicators asked for (recorded in the grant: what it covers). */
+  indicators?: string[]
+  /** What was asked beyond the configuration. */
+  additions?: LoginAdditions
 }
 
 /**
@@ -101,13 +125,17 @@ export class LoginFlow {
   async start(key: string, options: StartLoginOptions = {}): Promise<StartLoginResult> {
     const keys = this.keys.of(key)
     const returnTo = options.returnTo === undefined ? '/' : checkReturnTo(options.returnTo)
+    const additions = resolveLoginAdditions(options)
+    const indicators = [...new Set([...this.resources.map((r) => r.indicator), ...additions.resources])].filter((i): i is string => i !== undefined)
     const transaction: Transaction = {
       state: client.randomState(),
       nonce: client.randomNonce(),
       codeVerifier: client.randomPKCECodeVerifier(),
       returnTo,
+      indicators,
+      ...(isEmpty(additions) ? {} : { additions }),
     }
-    const scope = this.loginScope
+    const scope = [...new Set([...this.loginScope.split(' '), ...additions.scope])].join(' ')
     const parameters = new URLSearchParams({
       response_type: 'code',
       redirect_uri: this.options.redirectUri,
@@ -120,9 +148,9 @@ export class LoginFlow {
     const prompt = options.prompt ?? (scope.split(' ').includes('offline_access') ? 'consent' : undefined)
     if (prompt !== undefined) parameters.set('prompt', prompt)
     if (options.loginHint !== undefined) parameters.set('login_hint', options.loginHint)
-    for (const indicator of new Set(this.resources.map((r) => r.indicator))) {
-      if (indicator !== undefined) parameters.append('resource', indicator)
-    }
+    for (const indicator of indicators) parameters.append('resource', indicator)
+    if (additions.acrValues !== undefined) parameters.set('acr_values', additions.acrValues.join(' '))
+    if (additions.maxAge !== undefined) parameters.set('max_age', String(additions.maxAge))
     await guard(() => this.store.set(keys.transaction(transaction.state), JSON.stringify(transaction), { ttlSeconds: this.options.loginTtlSeconds }))
     let url: URL
     try {
@@ -157,7 +185,7 @@ export class LoginFlow {
 
     let response: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers
     try {
-      response = await this.provider.exchangeCode(url, { codeVerifier: transaction.codeVerifier, state: transaction.state, nonce: transaction.nonce }, { grant: keys.ref })
+      response = await this.provider.exchangeCode(url, { codeVerifier: transaction.codeVerifier, state: transaction.state, nonce: transaction.nonce, maxAge: transaction.additions?.maxAge }, { grant: keys.ref })
     } catch (err) {
       throw callbackError(err)
     }
@@ -167,6 +195,7 @@ export class LoginFlow {
     if (Math.abs(this.options.now() / 1000 - claims.iat) > MAX_ID_TOKEN_AGE_SECONDS) {
       throw new ResourceTokensError('invalid_id_token', 'the ID token was issued too long ago (iat) for this login')
     }
+    if (transaction.additions !== undefined) checkAuthentication(claims, transaction.additions, this.options.now(), AUTH_TIME_LEEWAY_SECONDS)
     if (response.refresh_token === undefined) {
       throw new ResourceTokensError('refresh_token_missing', this.#noRefreshToken())
     }
@@ -180,8 +209,13 @@ export class LoginFlow {
       scope: response.scope,
       createdAt: this.options.now(),
       tokens: {},
+      ...(transaction.indicators === undefined ? {} : { resources: transaction.indicators }),
+      ...(transaction.additions === undefined ? {} : { extraScopes: extraScopes(this.resources, transaction.additions) }),
     }
-    await this.writer.install(keys, record)
+    const drop = droppedSlots(this.resources, transaction.additions)
+    // Only a login that asked for more merges; a plain login replaces the grant, as it always did.
+    const merge = transaction.additions === undefined ? undefined : (previous: GrantRecord) => mergeGrants(previous, record, drop, this.options.now())
+    await this.writer.install(keys, record, merge)
     this.options.logger.info?.('login finished', { grant: keys.ref })
     return { returnTo: transaction.returnTo, claims: record.claims }
   }
@@ -258,4 +292,30 @@ function callbackError(err: unknown): ResourceTokensError {
     case 'invalid_response':
       return invalidCallback(`the authorization response failed validation: ${failure.reason}`, err)
   }
+}
+
+/**
+ * Scope added for one resource: when a login adds scope for exactly one resource indicator (as an error's
+ * `login` does), that resource's tokens are asked with it from then on.
+ */
+function extraScopes(resources: readonly RegisteredResource[], additions: LoginAdditions): Record<string, string> {
+  const extra: Record<string, string> = {}
+  if (additions.resources.length !== 1 || additions.scope.length === 0) return extra
+  for (const resource of resources) {
+    if (resource.indicator !== additions.resources[0]) continue
+    const added = additions.scope.filter((s) => !resource.scope.split(' ').includes(s))
+    if (added.length > 0) extra[resource.id] = added.join(' ')
+  }
+  return extra
+}
+
+/** Cached tokens a merging login makes stale: those of the resources it was about (and the full-scope token). */
+function droppedSlots(resources: readonly RegisteredResource[], additions: LoginAdditions | undefined): Set<string> {
+  const drop = new Set<string>()
+  if (additions === undefined) return drop
+  drop.add(FULL_SCOPE_SLOT)
+  for (const resource of resources) if (resource.indicator !== undefined && additions.resources.includes(resource.indicator)) drop.add(resource.id)
+  // Step-up without naming a resource: no token carries the new authentication, none is kept.
+  if (additions.resources.length === 0 && (additions.acrValues !== undefined || additions.maxAge !== undefined)) for (const resource of resources) drop.add(resource.id)
+  return drop
 }

@@ -111,13 +111,19 @@ export class ProviderClient {
     return client.buildAuthorizationUrl(this.config, parameters)
   }
 
-  async exchangeCode(callbackUrl: URL, checks: { codeVerifier: string; state: string; nonce: string }, context: TokenRequestContext = {}): Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers> {
+  async exchangeCode(
+    callbackUrl: URL,
+    checks: { codeVerifier: string; state: string; nonce: string; maxAge?: number | undefined },
+    context: TokenRequestContext = {},
+  ): Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers> {
     return this.#tokenRequest('authorization_code', context, () =>
       client.authorizationCodeGrant(this.config, callbackUrl, {
         pkceCodeVerifier: checks.codeVerifier,
         expectedState: checks.state,
         expectedNonce: checks.nonce,
         idTokenExpected: true,
+        // openid-client requires auth_time and checks it against max_age (OpenID Connect Core 3.1.2.1).
+        ...(checks.maxAge === undefined ? {} : { maxAge: checks.maxAge }),
       }),
     )
   }

@@ -13,6 +13,7 @@ import { classifyProviderError, safeCause, tokenEndpointError, type ProviderFail
 import type { ProviderClient } from '../protocol/provider-client.js'
 import type { RegisteredResource } from '../resources/resource.js'
 import { toCachedToken } from './cached-token.js'
+import { covers, notCovered } from './grant-coverage.js'
 import { FULL_SCOPE_SLOT } from './downscoping/downscoping.js'
 import type { GrantDPoP } from './grant-dpop.js'
 import type { ScopeCheck } from './scope-check.js'
@@ -146,7 +147,9 @@ export class GrantRefresher {
     }
     if (failure.kind === 'oauth_error' && (failure.error === 'invalid_scope' || failure.error === 'invalid_target')) {
       const last = snapshot.record.lastRefreshed
-      if (last !== undefined && last !== slot) throw narrowed(resource, failure.error, err)
+      // A resource the grant's logins never asked for is not a narrowed refresh token: a login adds it.
+      if (covers(snapshot.record, resource) !== false && last !== undefined && last !== slot) throw narrowed(resource, failure.error, err)
+      throw notCovered(resource, failure.error, failure.status, safeCause(err))
     }
     throw tokenEndpointError(failure, err, `refresh for ${resource.name}`)
   }

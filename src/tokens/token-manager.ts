@@ -11,6 +11,7 @@ import type { RegisteredResource } from '../resources/resource.js'
 import type { Telemetry } from '../telemetry/telemetry.js'
 import type { Downscoping } from './downscoping/downscoping.js'
 import type { GrantDPoP } from './grant-dpop.js'
+import { asGranted } from './grant-coverage.js'
 import type { TokenSource } from './token-source.js'
 
 /** What a {@link TokenManager} works with. */
@@ -58,10 +59,12 @@ export class TokenManager {
    * The access token for `resource` of the grant under `key`. `rejected` names a token the resource just
    * refused (`invalid_token`): it is not returned again.
    */
-  async accessToken(key: string, resource: RegisteredResource, rejected?: string): Promise<CachedToken> {
+  async accessToken(key: string, registered: RegisteredResource, rejected?: string): Promise<CachedToken> {
     const keys = this.#parts.keys.of(key)
     const snapshot = await this.#parts.grants.read(keys.grant)
     if (snapshot === undefined) throw loginRequired()
+    // With the scope incremental logins added for it (the flight key below includes the scope).
+    const resource = asGranted(snapshot.record, registered)
     const slot = this.#parts.downscoping.slot(resource)
     const cached = snapshot.record.tokens[slot]
     if (cached !== undefined && this.#usable(cached, rejected)) {

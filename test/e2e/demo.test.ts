@@ -17,7 +17,7 @@ describe('the demo in chromium', { timeout: 60_000 }, () => {
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium (or set CHROMIUM_PATH)`)
-    demo = await startDemo({ ports: { app: 0, op: 0, contacts: 0, calendar: 0, metrics: 0 }, quiet: true })
+    demo = await startDemo({ ports: { app: 0, op: 0, contacts: 0, calendar: 0, tools: 0, metrics: 0 }, quiet: true, recentSignInSeconds: 1 })
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -81,6 +81,32 @@ describe('the demo in chromium', { timeout: 60_000 }, () => {
     const result = (await page.textContent('#replay-result')) ?? ''
     assert.match(result, /Refused: 401/)
     assert.match(result, /WWW-Authenticate: Bearer[^]*error="invalid_token"/)
+  })
+
+  test('the tools API was discovered at run time; an action needing a recent sign-in goes through step-up and back', async () => {
+    await page.goto(demo.appUrl)
+    assert.equal(await page.textContent('#tools-card [data-testid="discovered"]'), 'discovered')
+    assert.equal(await page.textContent('#tools-card [data-claim="aud"]'), `${demo.toolsUrl}/tools`)
+    const contactsAud = await page.textContent('#contacts-card [data-claim="aud"]')
+    // Let the sign-in grow older than the route accepts (1 s, plus the guard's 5 s clock leeway). A wait, not a timing assertion.
+    await page.waitForTimeout(7000)
+    await page.click('#recent-action')
+    // RFC 9470: the tools API answered insufficient_user_authentication with max_age; the provider asks again.
+    await page.waitForSelector('#password')
+    assert.equal(new URL(page.url()).origin, demo.opUrl)
+    await page.fill('#username', 'alice')
+    await page.fill('#password', 'wonderland')
+    await page.click('#sign-in')
+    await page.waitForSelector('#allow')
+    await page.click('#allow')
+    await page.waitForSelector('#tools-card')
+    assert.equal(new URL(page.url()).searchParams.get('stepped-up'), '1')
+    await page.click('#recent-action')
+    await page.waitForSelector('#recent-action-result')
+    assert.match((await page.textContent('#recent-action-result')) ?? '', /^Done/)
+    // The other APIs still work, with the same audiences.
+    assert.equal(await page.textContent('#contacts-card [data-claim="aud"]'), contactsAud)
+    assert.match((await page.textContent('#calendar-card')) ?? '', /Croquet with the Queen/)
   })
 
   test('sign out revokes the tokens', async () => {

@@ -310,6 +310,23 @@ describe('JWT access tokens (RFC 9068)', () => {
     assert.throws(() => createAccessTokenVerifier(options({ algorithms: ['none'] })), { code: 'invalid_config' })
   })
 
+  test('step-up per verifier (RFC 9470): acr and auth_time short of the requirement get insufficient_user_authentication with acr_values and max_age', async () => {
+    const verify = createAccessTokenVerifier(options({ acrValues: ['urn:mfa', 'urn:hwk'], maxAgeSeconds: 60 }))
+    const now = nowSeconds()
+    await verify(bearer(await accessToken({ claims: { acr: 'urn:hwk', auth_time: now - 10 } })))
+    for (const claims of [{ auth_time: now - 10 }, { acr: 'urn:pwd', auth_time: now - 10 }, { acr: 'urn:mfa' }, { acr: 'urn:mfa', auth_time: now - 3600 }]) {
+      const err = await rejects(verify(bearer(await accessToken({ claims }))), 'insufficient_user_authentication')
+      const { status, headers } = err.challenge()
+      assert.equal(status, 401)
+      assert.match(headers['WWW-Authenticate'] ?? '', /^Bearer error="insufficient_user_authentication", error_description="[^"]+", acr_values="urn:mfa urn:hwk", max_age="60"/)
+    }
+    // Without requirements any acr and age is fine.
+    await createAccessTokenVerifier(options())(bearer(await accessToken({ claims: { auth_time: 0 } })))
+    for (const bad of [{ acrValues: [] }, { acrValues: ['with space'] }, { maxAgeSeconds: -1 }, { maxAgeSeconds: 1.5 }]) {
+      assert.throws(() => createAccessTokenVerifier(options(bad)), { code: 'invalid_config' })
+    }
+  })
+
   test('a bad signature is refused', async () => {
     const verify = createAccessTokenVerifier(options())
     const token = await accessToken()

@@ -180,3 +180,20 @@ describe('createResourceClient options', () => {
     }
   })
 })
+
+describe('run-time resources options', () => {
+  test('discovery: origins must be https (or loopback) origins; scopes, cacheSeconds, dpop and automatic are checked', async () => {
+    await rejectsConfig({ discovery: {} }, /"discovery.origins" must be a non-empty array/)
+    await rejectsConfig({ discovery: { origins: [] } }, /"discovery.origins" must be a non-empty array/)
+    await rejectsConfig({ discovery: { origins: ['http://tools.example.com'] } }, /"discovery.origins\[0\]" must be https outside loopback/)
+    await rejectsConfig({ discovery: { origins: ['https://tools.example.com/mcp'] } }, /must be an origin/)
+    await rejectsConfig({ discovery: { origins: ['https://user@tools.example.com'] } }, /must be an origin/)
+    await rejectsConfig({ discovery: { origins: ['not a url'] } }, /must be an absolute URL/)
+    await rejectsConfig({ discovery: { origins: ['https://tools.example.com'], scopes: 'a "b' } }, /"discovery.scopes"/)
+    await rejectsConfig({ discovery: { origins: ['https://tools.example.com'], cacheSeconds: -1 } }, /"discovery.cacheSeconds"/)
+    await rejectsConfig({ discovery: { origins: ['https://tools.example.com'], dpop: 'yes' } }, /"discovery.dpop"/)
+    await rejectsConfig({ discovery: { origins: ['https://tools.example.com'], automatic: 1 } }, /"discovery.automatic"/)
+    await rejectsConfig({ maxRuntimeResources: -1 }, /"maxRuntimeResources"/)
+    await rejectsConfig({ maxRuntimeResources: 1.5 }, /"maxRuntimeResources"/)
+  })
+})

@@ -92,6 +92,9 @@ export function providerConfiguration(settings: ProviderSettings, storage: Stora
     clientBasedCORS: () => true,
     ttl: lifetimes(settings),
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
+    // Step-up (RFC 9470): the classes a login may report, and acr/auth_time in JWT access tokens (RFC 9470 section 5).
+    acrValues: ACR_VALUES,
+    extraTokenClaims: authenticationClaims,
     features: features(settings, errors),
   }
 }
@@ -175,4 +178,17 @@ function introspectionAllowed(_ctx: unknown, client: { clientId: string }, token
 
 function revocationAllowed(_ctx: unknown, client: { clientId: string }, token: { clientId?: string }): boolean {
   return token.clientId === client.clientId
+}
+
+/** Authentication context classes of the test provider: a password, and a password with a second factor. */
+export const ACR_VALUES = ['urn:test:loa:1', 'urn:test:loa:2'] as const
+
+/** RFC 9470 section 5: the access token says how and when the user authenticated, as its grant does. */
+function authenticationClaims(ctx: { oidc: { entities: Record<string, { acr?: string; authTime?: number } | undefined> } }): Record<string, unknown> | undefined {
+  const source = ctx.oidc.entities['RefreshToken'] ?? ctx.oidc.entities['AuthorizationCode']
+  if (source === undefined) return undefined
+  const claims: Record<string, unknown> = {}
+  if (source.acr !== undefined) claims['acr'] = source.acr
+  if (source.authTime !== undefined) claims['auth_time'] = source.authTime
+  return claims
 }

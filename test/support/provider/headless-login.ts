@@ -12,6 +12,13 @@ export interface LoginOptions {
   accountId?: string
   /** end the first interaction with access_denied */
   deny?: boolean
+  /**
+   * The authentication context class the login reports (`acr` in the ID token). Default: the first of the
+   * request's `acr_values`, as a provider that satisfied them would; none when none were asked.
+   */
+  acr?: string
+  /** Authentication methods the login reports (`amr`). Default: `['pwd']`, plus `'otp'` when an acr was reported. */
+  amr?: string[]
 }
 
 // A real login takes a handful of redirects; more means a loop.
@@ -45,6 +52,8 @@ export async function headlessLogin(issuer: string, authorizationUrl: string | U
 function tellInteraction(url: URL, options: LoginOptions): void {
   if (options.accountId !== undefined) url.searchParams.set('account', options.accountId)
   if (options.deny) url.searchParams.set('deny', '1')
+  if (options.acr !== undefined) url.searchParams.set('acr', options.acr)
+  if (options.amr !== undefined) url.searchParams.set('amr', options.amr.join(' '))
 }
 
 function isProviderFlow(issuer: string, url: URL): boolean {
@@ -65,7 +74,13 @@ export async function answerInteraction(provider: OidcProvider, quirks: Provider
     const hint = details.params['login_hint']
     const accountId = url.searchParams.get('account') ?? (typeof hint === 'string' ? hint : 'alice')
     // quirk authTimeZero: the login is dated to the epoch, so ID tokens say auth_time 0
-    const login = quirks.authTimeZero === true ? { accountId, ts: 0 } : { accountId }
+    const login: Record<string, unknown> = quirks.authTimeZero === true ? { accountId, ts: 0 } : { accountId }
+    // RFC 9470 / OpenID Connect acr_values: the login reports the class the test says, else the one asked first.
+    const asked = details.params['acr_values']
+    const acr = url.searchParams.get('acr') ?? (typeof asked === 'string' ? asked.split(' ')[0] : undefined)
+    if (acr !== undefined && acr !== '') login['acr'] = acr
+    const amr = url.searchParams.get('amr')
+    login['amr'] = amr !== null ? amr.split(' ') : acr === undefined ? ['pwd'] : ['pwd', 'otp']
     await provider.interactionFinished(req, res, { login }, { mergeWithLastSubmission: false })
     return
   }
