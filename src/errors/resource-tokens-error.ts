@@ -27,6 +27,8 @@
  * - `resource_metadata_mismatch`: a resource answered 401 with RFC 9728 metadata that names another resource
  *   identifier or another authorization server; no new token was sent to it.
  * - `introspection_failed`: (guard) the introspection endpoint gave no usable answer (network, 5xx, OAuth error, not JSON).
+ * - `invalid_logout_token`: a back-channel logout token failed validation (signature, `iss`, `aud`, age, `events`,
+ *   `nonce`, `sid`/`sub`) or was used before (`jti`). Nothing was removed.
  * - `invalid_argument`: a bad argument at call time (an empty key, a `returnTo` that is not a local path, a URL that is not absolute).
  */
 export type ResourceTokensErrorCode =
@@ -50,6 +52,7 @@ export type ResourceTokensErrorCode =
   | 'introspection_failed'
   | 'refresh_token_narrowed'
   | 'resource_metadata_mismatch'
+  | 'invalid_logout_token'
 
 /** Extra, non-secret facts an error may carry. */
 export interface ResourceTokensErrorDetails {

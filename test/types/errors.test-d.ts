@@ -25,6 +25,7 @@ type DocumentedCodes =
   | 'introspection_failed'
   | 'refresh_token_narrowed'
   | 'resource_metadata_mismatch'
+  | 'invalid_logout_token'
 expectTypeOf<ResourceTokensErrorCode>().toEqualTypeOf<DocumentedCodes>()
 
 declare const err: ResourceTokensError

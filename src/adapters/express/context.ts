@@ -13,6 +13,7 @@ export interface RoutePaths {
   readonly login: string
   readonly callback: string
   readonly logout: string
+  readonly backchannelLogout: string
 }
 
 /** A label and an href for the links of an error page. */
@@ -35,7 +36,7 @@ export function createContext(client: ResourceClient, config: ResolvedExpressOpt
   return {
     client,
     config,
-    paths: { login: `${config.mountPath}/login`, callback: `${config.mountPath}/callback`, logout: `${config.mountPath}/logout` },
+    paths: { login: `${config.mountPath}/login`, callback: `${config.mountPath}/callback`, logout: `${config.mountPath}/logout`, backchannelLogout: `${config.mountPath}/backchannel-logout` },
     appUrl: (path) => `${config.origin}${config.prefix}${path}`,
     readForm: (req, res) => new Promise((resolve) => {
       parseForm(req, res, (err?: unknown) => resolve(err === undefined || err === null))

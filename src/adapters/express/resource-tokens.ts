@@ -5,6 +5,7 @@ import express, { type ErrorRequestHandler, type NextFunction, type Request, typ
 
 import type { ResourceClient } from '../../client/resource-client.js'
 import { ResourceTokensConfigError } from '../../errors/resource-tokens-error.js'
+import { backchannelLogoutRoute } from './backchannel-logout-route.js'
 import { createContext, type AdapterContext } from './context.js'
 import { verifyCsrfMiddleware } from './csrf-check.js'
 import { CSRF_FIELD, CSRF_HEADER } from './csrf.js'
@@ -16,14 +17,15 @@ import { loginMiddleware, loginRequiredErrorHandler } from './session-middleware
 /** What {@link resourceTokens} returns: a router to mount and middleware to put in front of routes. */
 export interface ExpressResourceTokens {
   /**
-   * GET `/login` (query `returnTo`, a relative path), GET `/callback`, POST `/logout`. Mount it at
-   * `mountPath`: `app.use(auth.mountPath, auth.router)`.
+   * GET `/login` (query `returnTo`, a relative path), GET `/callback`, POST `/logout`, and POST
+   * `/backchannel-logout` (OpenID Connect Back-Channel Logout: register `baseUrl + mountPath + '/backchannel-logout'`
+   * as the client's `backchannel_logout_uri` at the provider). Mount it at `mountPath`: `app.use(auth.mountPath, auth.router)`.
    */
   readonly router: Router
   /** The `mountPath` option, resolved (default `/auth`). */
   readonly mountPath: string
   /** App-relative paths of the three routes, e.g. for a logout form's `action`. */
-  readonly paths: { readonly login: string; readonly callback: string; readonly logout: string }
+  readonly paths: { readonly login: string; readonly callback: string; readonly logout: string; readonly backchannelLogout: string }
   /**
    * Lets a signed-in request through with `req.resourceTokens` set. Otherwise a browser navigation is
    * redirected to login (coming back to the same URL afterwards) and any other request gets
@@ -98,7 +100,7 @@ export function resourceTokens(client: ResourceClient, options: ExpressAdapterOp
   })
 }
 
-/** GET /login, GET /callback, POST /logout; every answer `no-store`; a warning when mounted elsewhere than `mountPath`. */
+/** GET /login, GET /callback, POST /logout, POST /backchannel-logout; every answer `no-store`; a warning when mounted elsewhere than `mountPath`. */
 function authRouter(ctx: AdapterContext): Router {
   const router = express.Router()
   let mountWarned = false
@@ -114,6 +116,7 @@ function authRouter(ctx: AdapterContext): Router {
   router.get('/callback', callbackRoute(ctx))
   router.post('/logout', logoutRoute(ctx))
   router.all('/logout', logoutMethodNotAllowed(ctx))
+  router.post('/backchannel-logout', backchannelLogoutRoute(ctx))
   return router
 }
 
