@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, test } from 'node:test'
 import { decodeJwt, generateKeyPair, importJWK, SignJWT, UnsecuredJWT } from 'jose'
 import { handleBackchannelLogoutRequest, type ResourceClient, type ResourceClientEvents } from 'resource-tokens'
+import { Redis } from 'ioredis'
 import { RedisStore } from 'resource-tokens/redis'
 import { code } from '../support/errors.js'
 import { closeServer, listenOnLoopback } from '../support/http.js'
@@ -169,6 +170,24 @@ describe('back-channel logout on two instances sharing Redis', () => {
       assert.equal(await hasGrantOnWorker(key), true, `${key} stays on the worker`)
     }
     assert.deepEqual(removedEvents.map((e) => e.reason), ['backchannel_logout', 'backchannel_logout'])
+  })
+
+  test('in Redis the index keys and values reveal no user or session id, and every index record expires', async () => {
+    const raw = new Redis(redis.url)
+    try {
+      const keys = await raw.keys(`${keyPrefix}idx:*`)
+      assert.ok(keys.length >= 3, 'sid and sub index records of the remaining grants')
+      const sid2 = decodeJwt(grants['s2']?.idToken ?? '')['sid'] as string
+      for (const k of keys) {
+        assert.doesNotMatch(k, /alice|bob/)
+        assert.ok(!k.includes(sid2))
+        const v = (await raw.get(k)) ?? ''
+        assert.ok(!v.includes('alice') && !v.includes(sid2) && !v.includes('grants'), 'the index record is encrypted')
+        assert.ok((await raw.pttl(k)) > 0, 'bounded in time')
+      }
+    } finally {
+      raw.disconnect()
+    }
   })
 
   test('the removed grants\' refresh tokens are inactive at the provider; the others are active', async () => {
