@@ -80,7 +80,8 @@ export class GrantWriter {
       const now = this.#now()
       const live = liveTokens(base.record.tokens, now)
       const sidChanged = update.sid !== undefined && update.sid !== base.record.claims['sid']
-      const indexDue = sidChanged || now - (base.record.indexedAt ?? base.record.createdAt) >= this.#index.refreshAfterMs
+      // A grant stored before the index existed (no indexedAt) is indexed at its first write.
+      const indexDue = sidChanged || base.record.indexedAt === undefined || now - base.record.indexedAt >= this.#index.refreshAfterMs
       let next: GrantRecord = {
         ...base.record,
         rev: base.record.rev + 1,

@@ -94,3 +94,21 @@ test('entries expire with the grant TTL, the record itself has a TTL, and a reco
   assert.ok(w.warnings.some((m) => /session index full/.test(m)))
 })
 
+
+test('a grant stored before the index existed is indexed at its next write; a live grant\'s entries are renewed before they expire', async () => {
+  const w = world()
+  const keys = w.keys.of('old-session')
+  await w.grants.create(keys.grant, record('g-old', { sub: 'carol', sid: 'sid-C' }))
+  assert.deepEqual(await w.index.lookup('sub', 'carol'), [])
+  let snapshot = await w.grants.readFresh(keys.grant)
+  assert.ok(snapshot)
+  assert.equal(await w.writer.store(keys, snapshot, {}, 'slot', undefined), true)
+  assert.deepEqual((await w.index.lookup('sid', 'sid-C')).map((g) => g.grantId), ['g-old'])
+  // 20 days on (past half the 30-day TTL), a refresh renews the entries; 20 more days and they are still there.
+  w.advance(20 * DAY * 1000)
+  snapshot = await w.grants.readFresh(keys.grant)
+  assert.ok(snapshot)
+  assert.equal(await w.writer.store(keys, snapshot, {}, 'slot', undefined), true)
+  w.advance(20 * DAY * 1000)
+  assert.deepEqual((await w.index.lookup('sub', 'carol')).map((g) => g.grantId), ['g-old'])
+})
