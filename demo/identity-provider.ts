@@ -1,6 +1,6 @@
 // The demo's OpenID Provider: oidc-provider with a real sign-in and consent page (its own interaction
 // routes, devInteractions off), RFC 8707 resource indicators for the two APIs, refresh-token rotation,
-// revocation, introspection and RP-initiated logout.
+// revocation, introspection, RP-initiated logout and back-channel logout (signing out here ends the app's session too).
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import express, { type NextFunction, type Request, type Response } from 'express'
@@ -26,7 +26,7 @@ export interface DemoApi {
 
 export interface IdentityProviderOptions {
   issuer: string
-  client: { id: string; secret: string; name: string; redirectUri: string; postLogoutRedirectUri: string }
+  client: { id: string; secret: string; name: string; redirectUri: string; postLogoutRedirectUri: string; backchannelLogoutUri: string }
   apis: DemoApi[]
   /** Lifetime of the APIs' access tokens, in seconds. */
   accessTokenTtlSeconds: number
@@ -112,6 +112,9 @@ export async function createIdentityProvider(options: IdentityProviderOptions): 
         client_name: options.client.name,
         redirect_uris: [options.client.redirectUri],
         post_logout_redirect_uris: [options.client.postLogoutRedirectUri],
+        // OpenID Connect Back-Channel Logout: when the user signs out here, the provider POSTs a logout token there.
+        backchannel_logout_uri: options.client.backchannelLogoutUri,
+        backchannel_logout_session_required: true,
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_basic',
@@ -127,6 +130,13 @@ export async function createIdentityProvider(options: IdentityProviderOptions): 
       },
     ],
     adapter: memoryAdapter(),
+    // oidc-provider refuses to call special-use addresses (SSRF protection), and the demo app is on 127.0.0.1: let
+    // exactly the app's back-channel logout URI through, nothing else.
+    fetch: async (url: string | URL, init: RequestInit & { dispatcher?: unknown }) => {
+      if (new URL(url).href !== new URL(options.client.backchannelLogoutUri).href) throw new Error('the demo provider only calls the app\'s back-channel logout URI')
+      const { dispatcher: _ssrfGuard, ...rest } = init
+      return fetch(url, rest)
+    },
     jwks: { keys: [signingKey] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     scopes: ['openid', 'offline_access', 'profile', 'email'],
@@ -163,6 +173,7 @@ export async function createIdentityProvider(options: IdentityProviderOptions): 
       // Clients may revoke and introspect their own tokens only.
       revocation: { enabled: true, allowedPolicy: ownTokensOnly },
       introspection: { enabled: true, allowedPolicy: ownTokensOnly },
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx: KoaContext, form: string) => {

@@ -154,7 +154,7 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
 
     op.setHandler(await createIdentityProvider({
       issuer,
-      client: { ...appClient, redirectUri: `${appUrl}/auth/callback`, postLogoutRedirectUri: `${appUrl}/` },
+      client: { ...appClient, redirectUri: `${appUrl}/auth/callback`, postLogoutRedirectUri: `${appUrl}/`, backchannelLogoutUri: `${appUrl}/auth/backchannel-logout` },
       apis: [
         { indicator: contactsIndicator, scope: 'contacts:read', title: 'Contacts API: read your contacts', kind: 'contacts' },
         { indicator: calendarIndicator, scope: 'calendar:read', title: 'Calendar API: read your calendar', kind: 'calendar' },
@@ -288,7 +288,8 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Running
       discovered: true,
       recentSignIn: { endpoint: `${toolsIndicator}/purge`, maxAgeSeconds: recentSignInSeconds },
     }
-    app.setHandler(createWebApp({ appUrl, client, contacts, calendar, tools, logoutTrace, introspect, accessTokenTtlSeconds: ttl, log }))
+    const providerSignOutUrl = `${issuer}/session/end`
+    app.setHandler(createWebApp({ appUrl, client, contacts, calendar, tools, logoutTrace, introspect, accessTokenTtlSeconds: ttl, log, providerSignOutUrl }))
 
     return { appUrl: `${appUrl}/`, opUrl: issuer, contactsUrl: contactsOrigin, calendarUrl: calendarOrigin, toolsUrl: toolsOrigin, metricsUrl: metrics.url, close }
   } catch (err) {

@@ -1,6 +1,6 @@
 // The demo's client web app, on the library's Express adapter: sign-in, both APIs through `client.fetch`,
 // the decoded claims of the token each call used, a replay the calendar API refuses, and a logout that
-// shows what it revoked.
+// shows what it revoked; signing out at the provider ends the app's session too (back-channel logout).
 import { type AsyncLocalStorage } from 'node:async_hooks'
 import { createHash, randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -47,9 +47,13 @@ export interface WebAppOptions {
   introspect(token: string): Promise<Record<string, unknown>>
   accessTokenTtlSeconds: number
   log(line: string): void
+  /** The provider's end-session page, where the user can sign out of the provider itself. */
+  providerSignOutUrl: string
 }
 
 const REPORT_COOKIE = 'demo_logout_report'
+/** The Express adapter's session cookie (its default name; no `__Host-` prefix on http). */
+const SESSION_COOKIE = 'rt_session'
 const FLASH_TTL_MS = 10 * 60 * 1000
 
 /** A small in-memory map whose entries expire: the demo's "flash" storage. */
@@ -104,6 +108,15 @@ export function createWebApp(options: WebAppOptions): (req: IncomingMessage, res
   const appOrigin = new URL(options.appUrl)
   const replays = new Flash<ReplayView>()
   const reports = new Flash<LogoutReport>()
+  // When the provider last ended a session of this app by back-channel logout. One demo user: the page of a
+  // browser whose session cookie no longer has a grant says so after a reload.
+  let providerLogout: { at: number; removed: number } | undefined
+  client.on('grant_removed', ({ reason }) => {
+    if (reason !== 'backchannel_logout') return
+    const now = Date.now()
+    providerLogout = { at: now, removed: providerLogout !== undefined && now - providerLogout.at < 2000 ? providerLogout.removed + 1 : 1 }
+    options.log('logout      the provider ended the session (back-channel logout): grant removed, refresh token revoked')
+  })
 
   const auth = resourceTokens(client, {
     baseUrl: options.appUrl,
@@ -191,12 +204,17 @@ export function createWebApp(options: WebAppOptions): (req: IncomingMessage, res
       demoUser: DEMO_USER.id,
       demoPassword: DEMO_USER.password,
       replayTarget: calendar.endpoint,
+      providerSignOutUrl: options.providerSignOutUrl,
     }
     res.set('Cache-Control', 'no-store')
     if (tokens === undefined) {
       const reportId = readCookie(req, REPORT_COOKIE)
       const report = reportId === undefined ? undefined : reports.get(reportId)
-      res.type('html').send(homePage({ ...base, user: undefined, csrfToken: undefined, apis: [], replay: undefined, report }))
+      // A session cookie without a grant, shortly after a back-channel logout: the provider ended this session.
+      const endedByProvider = readCookie(req, SESSION_COOKIE) !== undefined && providerLogout !== undefined && Date.now() - providerLogout.at < FLASH_TTL_MS
+        ? { at: new Date(providerLogout.at).toISOString().slice(11, 19) + ' UTC' }
+        : undefined
+      res.type('html').send(homePage({ ...base, user: undefined, csrfToken: undefined, apis: [], replay: undefined, report, endedByProvider }))
       return
     }
     const claims = (await tokens.claims()) ?? {}
@@ -214,7 +232,7 @@ export function createWebApp(options: WebAppOptions): (req: IncomingMessage, res
       sub: String(claims['sub']),
       email: typeof claims['email'] === 'string' ? claims['email'] : undefined,
     }
-    res.type('html').send(homePage({ ...base, user, csrfToken: tokens.csrfToken, apis, replay, report: undefined }))
+    res.type('html').send(homePage({ ...base, user, csrfToken: tokens.csrfToken, apis, replay, report: undefined, endedByProvider: undefined }))
   })
 
   app.post('/replay', auth.verifyCsrf, auth.requireLogin, async (req: Request, res: Response) => {

@@ -1,6 +1,6 @@
 export { createResourceClient } from './client/create-resource-client.js'
 export { ResourceClient } from './client/resource-client.js'
-export type { AccessTokenInfo, ImportedGrant, LogoutResult } from './client/resource-client.js'
+export type { AccessTokenInfo, ImportedGrant, LogoutResult, SessionsEndedResult } from './client/resource-client.js'
 export type { ClientAuthMethod, DownscopingStrategy, EndpointOverrides, ResourceClientOptions } from './config/options.js'
 export type { DiscoveryOptions } from './config/runtime-resources.js'
 export type { RuntimeResourceInfo } from './client/runtime-resources.js'
@@ -24,3 +24,5 @@ export type { GuardChallenge, GuardChallengeContext, GuardErrorCode, GuardErrorO
 export { protectedResourceMetadata, protectedResourceMetadataUrl } from './guard/protected-resource-metadata.js'
 export type { ProtectedResourceMetadata, ProtectedResourceMetadataOptions } from './guard/protected-resource-metadata.js'
 export { checkReturnTo } from './login/return-to.js'
+export { backchannelLogoutResponse, handleBackchannelLogoutRequest } from './login/backchannel-logout.js'
+export type { BackchannelLogoutAnswer, BackchannelLogoutClient } from './login/backchannel-logout.js'

@@ -61,6 +61,10 @@ export interface HomeModel {
   /** The calendar API URL the replay targets. */
   replayTarget: string
   report: LogoutReport | undefined
+  /** Set when the provider ended this browser's session by back-channel logout (shown after a reload). */
+  endedByProvider: { at: string } | undefined
+  /** The provider's own sign-out page. */
+  providerSignOutUrl: string
   demoUser: string
   demoPassword: string
 }
@@ -141,7 +145,8 @@ function header(model: HomeModel): Html {
     ? html`<span class="muted">Not signed in</span>`
     : html`<span><strong>${model.user.name}</strong> <span class="muted">(${model.user.sub})</span></span>
 <form method="post" action="${model.logoutAction}"><input type="hidden" name="${model.csrfField}" value="${model.csrfToken ?? ''}">
-<button type="submit" class="secondary" id="sign-out">Sign out</button></form>`
+<button type="submit" class="secondary" id="sign-out">Sign out</button></form>
+<a href="${model.providerSignOutUrl}" id="op-sign-out" class="muted" title="Sign out at the identity provider: the app is told by back-channel logout">Sign out at the provider</a>`
   return html`<header class="top"><div class="brand"><span class="logo" aria-hidden="true">rt</span>resource-tokens <small>demo</small></div><div class="who">${who}</div></header>`
 }
 
@@ -229,7 +234,15 @@ ${report.refreshTokenActive === undefined ? '' : html`<li><span class="mark${rep
 <li><span class="mark info" aria-hidden="true">i</span><div>Access tokens: ${report.accessTokens.revoked + report.accessTokens.notRevoked} sent for revocation
 <small>JWT access tokens are self-contained: an API that checks them locally accepts them until <code>exp</code>, at most ${report.accessTokenTtlSeconds} s here, which is why they are short-lived</small></div></li>
 </ul></article>`
+  const providerCard = model.endedByProvider === undefined
+    ? ''
+    : html`<article class="card" id="provider-logout"><h2>The identity provider ended your session</h2><ul class="checks">
+<li><span class="mark" aria-hidden="true">✓</span><div>You signed out at the provider (${model.endedByProvider.at}); it told this app at once with a logout token
+<small>OpenID Connect Back-Channel Logout: <code>POST /auth/backchannel-logout</code>, validated by <code>client.handleBackchannelLogout</code></small></div></li>
+<li><span class="mark" aria-hidden="true">✓</span><div>This session's grant was removed from the app's store and its refresh token revoked at the provider
+<small>on every instance sharing the store; nothing of that session can call the APIs any more</small></div></li></ul></article>`
   return html`<div class="signin">
+${providerCard}
 <article class="card"><h2>${report === undefined ? 'Try it' : `Goodbye, ${report.name}`}</h2>
 <p>Sign in at the demo identity provider, allow the two APIs, and come back here.</p>
 <a class="button" href="${model.loginUrl}" id="sign-in">Sign in</a>

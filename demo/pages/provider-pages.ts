@@ -77,7 +77,9 @@ ${options.items.map((item) => html`<li><span class="dot ${item.kind}" aria-hidde
 export function logoutPage(options: { form: string; clientName: string | undefined }): string {
   return shell('Sign out · Demo Identity Provider', html`
 <h1>Sign out of the identity provider too?</h1>
-<p class="lead">${options.clientName === undefined ? 'The app' : options.clientName} has signed you out and revoked its tokens. You are still signed in here, at the provider.</p>
+${options.clientName === undefined
+    ? html`<p class="lead">You are signed in here, at the provider. Signing out ends this session, and every app signed in with it is told at once (OpenID Connect Back-Channel Logout): it forgets and revokes its tokens.</p>`
+    : html`<p class="lead">${options.clientName} has signed you out and revoked its tokens. You are still signed in here, at the provider.</p>`}
 ${new Html(options.form)}
 <div class="actions">
   <button type="submit" form="op.logoutForm" name="logout" value="yes" id="op-logout" autofocus>Yes, sign me out</button>

@@ -4,9 +4,13 @@ import { DPoPKeys } from '../dpop/dpop-keys.js'
 import { ResourceTokensConfigError } from '../errors/resource-tokens-error.js'
 import { GrantLock } from '../grants/grant-lock.js'
 import { GrantRepository } from '../grants/grant-repository.js'
+import { GrantTermination } from '../grants/grant-termination.js'
 import { GrantWriter } from '../grants/grant-writer.js'
+import { SessionIndex } from '../grants/session-index.js'
+import { SessionLifetime } from '../grants/session-lifetime.js'
 import { StoreKeys } from '../grants/store-keys.js'
 import { LoginFlow } from '../login/login-flow.js'
+import { LogoutTokenVerifier } from '../login/logout-token.js'
 import { TypedEmitter } from '../observability/events.js'
 import { ProviderClient, TOKEN_EXCHANGE } from '../protocol/provider-client.js'
 import { resolveDiscovery, resolveMaxRuntimeResources } from '../config/runtime-resources.js'
@@ -63,7 +67,19 @@ export async function createResourceClient(options: ResourceClientOptions): Prom
   const { now, logger } = resolved
   const grants = new GrantRepository(store, { cacheSize: resolved.cacheSize, grantTtlSeconds: resolved.grantTtlSeconds, now })
   const keys = new StoreKeys(resolved.keyNamespace)
-  const writer = new GrantWriter({ grants, revoker: provider, events, logger, now })
+  const index = new SessionIndex({ store, namespace: resolved.keyNamespace, secrets: resolved.encryptionSecrets, ttlSeconds: resolved.grantTtlSeconds, now, logger })
+  const writer = new GrantWriter({ grants, index, revoker: provider, events, logger, now })
+  const termination = new GrantTermination({ grants, index, revoker: provider, events, logger })
+  const sessions = new SessionLifetime({ absoluteMs: resolved.absoluteSessionMs, idleMs: resolved.idleSessionMs, termination, now })
+  const logoutTokens = new LogoutTokenVerifier({
+    metadata: provider.metadata,
+    clientId: resolved.clientId,
+    store,
+    namespace: resolved.keyNamespace,
+    now,
+    timeoutSeconds: resolved.timeoutSeconds,
+    fetch: resolved.fetch,
+  })
   const dpopKeys = new DPoPKeys(provider)
   const dpop = new GrantDPoP({ keys: dpopKeys, writer })
   const tokenTimes = { now, skewMs: resolved.skewMs, defaultTokenLifetimeMs: resolved.defaultTokenLifetimeMs }
@@ -76,6 +92,7 @@ export async function createResourceClient(options: ResourceClientOptions): Prom
     keys,
     downscoping: downscopingFor(resolved.downscoping, { provider, grants, refresher, writer, dpop, scopes, events, options: tokenTimes }),
     dpop,
+    sessions,
     events,
     logger,
     now,
@@ -90,6 +107,10 @@ export async function createResourceClient(options: ResourceClientOptions): Prom
     grants,
     keys,
     writer,
+    index,
+    termination,
+    sessions,
+    logoutTokens,
     tokens,
     service,
     login,

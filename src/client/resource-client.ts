@@ -6,9 +6,13 @@ import { ResourceMetadataCheck } from '../fetch/resource-metadata.js'
 import { resourceFetch, type ResourceFetchContext } from '../fetch/resource-fetch.js'
 import type { CachedToken, GrantRecord } from '../grants/grant-record.js'
 import type { GrantRepository } from '../grants/grant-repository.js'
+import type { GrantTermination } from '../grants/grant-termination.js'
 import type { GrantWriter } from '../grants/grant-writer.js'
+import type { SessionIndex } from '../grants/session-index.js'
+import type { SessionLifetime } from '../grants/session-lifetime.js'
 import type { StoreKeys } from '../grants/store-keys.js'
 import type { FinishLoginResult, LoginFlow, StartLoginOptions, StartLoginResult } from '../login/login-flow.js'
+import type { LogoutTokenVerifier } from '../login/logout-token.js'
 import type { ResourceClientEventName, ResourceClientEvents, TypedEmitter } from '../observability/events.js'
 import type { ProviderClient } from '../protocol/provider-client.js'
 import { verifyImportedIdToken } from '../login/import-grant.js'
@@ -56,6 +60,12 @@ export interface LogoutResult {
   }
 }
 
+/** What {@link ResourceClient.handleBackchannelLogout} and {@link ResourceClient.logoutAll} did. */
+export interface SessionsEndedResult {
+  /** How many grants were removed (on every instance sharing the store); their refresh tokens were revoked. */
+  removed: number
+}
+
 /**
  * Keeps one refresh token per user server-side and one down-scoped, audience-restricted access token per
  * resource. Created by {@link createResourceClient}.
@@ -73,6 +83,10 @@ export class ResourceClient {
   readonly #metadata: ResourceMetadataCheck
   readonly #keys: StoreKeys
   readonly #writer: GrantWriter
+  readonly #index: SessionIndex
+  readonly #termination: GrantTermination
+  readonly #sessions: SessionLifetime
+  readonly #logoutTokens: LogoutTokenVerifier
   readonly #options: ClientFacingOptions
   #closed = false
 
@@ -82,6 +96,10 @@ export class ResourceClient {
     grants: GrantRepository
     keys: StoreKeys
     writer: GrantWriter
+    index: SessionIndex
+    termination: GrantTermination
+    sessions: SessionLifetime
+    logoutTokens: LogoutTokenVerifier
     tokens: TokenManager
     service: ServiceTokens
     login: LoginFlow
@@ -95,6 +113,10 @@ export class ResourceClient {
     this.#grants = parts.grants
     this.#keys = parts.keys
     this.#writer = parts.writer
+    this.#index = parts.index
+    this.#termination = parts.termination
+    this.#sessions = parts.sessions
+    this.#logoutTokens = parts.logoutTokens
     this.#options = parts.options
     this.#tokens = parts.tokens
     this.#service = parts.service
@@ -259,16 +281,64 @@ export class ResourceClient {
     return toInfo(token, resource)
   }
 
-  /** The ID token claims of the user's grant, or `undefined` when there is no grant. */
+  /** The ID token claims of the user's grant, or `undefined` when there is no grant (or its session lifetime is over). */
   async claims(key: string): Promise<Readonly<Record<string, unknown>> | undefined> {
     this.#check(key)
-    return (await this.#grants.read(this.#keys.of(key).grant))?.record.claims
+    return (await this.#liveGrant(key))?.claims
   }
 
-  /** True when a grant is stored for `key`. */
+  /** True when a grant is stored for `key` and its session lifetime is not over. */
   async hasGrant(key: string): Promise<boolean> {
     this.#check(key)
-    return (await this.#grants.read(this.#keys.of(key).grant)) !== undefined
+    return (await this.#liveGrant(key)) !== undefined
+  }
+
+  /**
+   * OpenID Connect Back-Channel Logout 1.0: validates a logout token the provider sent (section 2.6: signature,
+   * `iss`, `aud`, `iat`, `exp`, `typ`, `events`, `sid`/`sub`, no `nonce`, `jti` used once across every instance)
+   * and removes every grant it names: those of its session (`sid`), or every grant of its subject when it has no
+   * `sid`. Their refresh tokens are revoked; every instance sharing the store drops them. Adapters mount it at
+   * `POST <mountPath>/backchannel-logout`; see `backchannelLogoutResponse` to mount it elsewhere.
+   *
+   * @throws `invalid_logout_token` (nothing is removed); `store_unavailable` (the provider may send it again).
+   * @example
+   * ```ts
+   * const { removed } = await client.handleBackchannelLogout(body.logout_token)
+   * ```
+   */
+  async handleBackchannelLogout(logoutToken: string): Promise<SessionsEndedResult> {
+    if (this.#closed) throw new ResourceTokensError('invalid_argument', 'the client is closed')
+    const claims = await this.#logoutTokens.verify(logoutToken)
+    try {
+      const removed = claims.sid !== undefined
+        ? await this.#endSession('sid', claims.sid, claims.sub)
+        : await this.#termination.endAll('sub', claims.sub as string, 'backchannel_logout')
+      this.#options.logger.info?.('back-channel logout', { removed, by: claims.sid === undefined ? 'sub' : 'sid' })
+      return { removed }
+    } catch (err) {
+      // Not acted on: the provider may retry with the same token.
+      await claims.release()
+      throw err
+    }
+  }
+
+  /**
+   * Signs a user out everywhere: removes every grant whose ID token names `sub`, on every instance that shares the
+   * store, revoking their refresh tokens. For an administrator's "sign out everywhere" or a disabled account.
+   *
+   * @throws `invalid_argument` for an empty `sub`; `store_unavailable`.
+   * @example
+   * ```ts
+   * const { removed } = await client.logoutAll({ sub: user.oidcSubject })
+   * ```
+   */
+  async logoutAll(subject: { sub: string }): Promise<SessionsEndedResult> {
+    if (this.#closed) throw new ResourceTokensError('invalid_argument', 'the client is closed')
+    const sub = subject?.sub
+    if (typeof sub !== 'string' || sub === '') throw new ResourceTokensError('invalid_argument', '"sub" must be a non-empty string')
+    const removed = await this.#termination.endAll('sub', sub, 'logout_all')
+    this.#options.logger.info?.('logged out everywhere', { removed })
+    return { removed }
   }
 
   /**
@@ -305,6 +375,7 @@ export class ResourceClient {
     })
     const revocation: LogoutResult['revocation'] = { refreshToken: 'none', accessTokens: { revoked: 0, notRevoked: 0 } }
     if (record !== undefined) {
+      this.#index.removeGrant(keys.digest, record).catch(() => undefined)
       this.#events.emit('grant_removed', { grant: keys.ref, reason: 'logout' })
       if (!this.#provider.canRevoke) {
         revocation.refreshToken = 'unsupported'
@@ -359,6 +430,20 @@ export class ResourceClient {
     const { outcome, reason } = await this.#provider.revoke(token, hint)
     if (outcome !== 'revoked') this.#options.logger.debug?.('revocation not done', { hint, outcome, reason })
     return outcome
+  }
+
+  /** The grants of provider session `sid`; with `sub` too, only those of that subject (section 2.7: sid is per issuer, not global). */
+  async #endSession(kind: 'sid', sid: string, sub: string | undefined): Promise<number> {
+    if (sub === undefined) return this.#termination.endAll(kind, sid, 'backchannel_logout')
+    return this.#termination.endAll(kind, sid, 'backchannel_logout', (record) => record.claims['sub'] === sub)
+  }
+
+  /** The stored grant for `key`, ended first when its session lifetime is over. */
+  async #liveGrant(key: string): Promise<GrantRecord | undefined> {
+    const keys = this.#keys.of(key)
+    const snapshot = await this.#grants.read(keys.grant)
+    if (snapshot === undefined || (await this.#sessions.endIfOver(keys, snapshot.record))) return undefined
+    return snapshot.record
   }
 
   #fetchParts(): Omit<ResourceFetchContext, 'source'> {

@@ -92,6 +92,17 @@ export interface ResourceClientOptions extends TelemetryOptions {
   loginTtlSeconds?: number
   /** Grants unused for this long expire from the store, in seconds. Default 30 days. */
   grantTtlSeconds?: number
+  /**
+   * Absolute session lifetime, in seconds: a grant this old (since login or import) is revoked and removed when
+   * next used, and `login_required` follows. Default: none, the provider's refresh-token lifetime is the limit.
+   */
+  absoluteSessionSeconds?: number
+  /**
+   * Idle session lifetime, in seconds: a grant that obtained no token for this long is revoked and removed when
+   * next used, and `login_required` follows. Activity is counted per token renewal, so make it longer than the
+   * longest access-token lifetime. Default: none (`grantTtlSeconds` still drops grants unused for 30 days).
+   */
+  idleSessionSeconds?: number
   /** In-process cache size (grants). Default 10000. */
   cacheSize?: number
   /**
@@ -133,6 +144,8 @@ export interface ResolvedOptions {
   readonly lockTtlMs: number
   readonly loginTtlSeconds: number
   readonly grantTtlSeconds: number
+  readonly absoluteSessionMs: number | undefined
+  readonly idleSessionMs: number | undefined
   readonly cacheSize: number
   readonly logger: Logger
   readonly telemetry: ResolvedTelemetryOptions

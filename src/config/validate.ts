@@ -65,6 +65,8 @@ export function resolveOptions(options: ResourceClientOptions): ResolvedOptions 
     lockTtlMs: seconds(options.lockTtlMs, '"lockTtlMs"', 3_000, 100),
     loginTtlSeconds: seconds(options.loginTtlSeconds, '"loginTtlSeconds"', 600, 1),
     grantTtlSeconds: seconds(options.grantTtlSeconds, '"grantTtlSeconds"', 30 * 24 * 3600, 60),
+    absoluteSessionMs: optionalSeconds(options.absoluteSessionSeconds, '"absoluteSessionSeconds"'),
+    idleSessionMs: optionalSeconds(options.idleSessionSeconds, '"idleSessionSeconds"'),
     cacheSize: seconds(options.cacheSize, '"cacheSize"', 10_000, 0),
     logger: resolveLogger(options.logger),
     telemetry: resolveTelemetryOptions(options),
@@ -182,6 +184,11 @@ function seconds(value: unknown, name: string, fallback: number, min: number): n
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) fail(`${name} must be a number of at least ${min}`)
   return value
+}
+
+/** An optional lifetime in seconds (at least 1), as milliseconds; `undefined` when not set. */
+function optionalSeconds(value: unknown, name: string): number | undefined {
+  return value === undefined ? undefined : seconds(value, name, 0, 1) * 1000
 }
 
 function splitScope(value: unknown, name: string, allowEmpty: boolean): string[] {

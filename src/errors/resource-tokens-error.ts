@@ -32,6 +32,8 @@
  * - `insufficient_user_authentication`: a resource answered 401 `insufficient_user_authentication` (RFC 9470),
  *   or a login came back with an `acr` or `auth_time` short of what was asked. `login` says what to ask for.
  * - `introspection_failed`: (guard) the introspection endpoint gave no usable answer (network, 5xx, OAuth error, not JSON).
+ * - `invalid_logout_token`: a back-channel logout token failed validation (signature, `iss`, `aud`, age, `events`,
+ *   `nonce`, `sid`/`sub`) or was used before (`jti`). Nothing was removed.
  * - `invalid_argument`: a bad argument at call time (an empty key, a `returnTo` that is not a local path, a URL that is not absolute).
  */
 export type ResourceTokensErrorCode =
@@ -58,6 +60,7 @@ export type ResourceTokensErrorCode =
   | 'resource_not_allowed'
   | 'too_many_resources'
   | 'insufficient_user_authentication'
+  | 'invalid_logout_token'
 
 /**
  * The parameters of {@link ResourceClient.startLogin} that would give the grant what a failed call needed:

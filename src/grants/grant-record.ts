@@ -31,6 +31,10 @@ export interface GrantRecord {
   readonly createdAt: number
   /** Cached access tokens by resource id. */
   readonly tokens: Readonly<Record<string, CachedToken>>
+  /** When a token was last obtained with this grant (ms since the epoch): the idle session lifetime counts from it. */
+  readonly activeAt?: number | undefined
+  /** When the grant's session index entries were last written (ms since the epoch); they are written again at half their TTL. */
+  readonly indexedAt?: number | undefined
   /** Cache slot of the last refresh that returned a refresh token: evidence when a provider narrows it. */
   readonly lastRefreshed?: string | undefined
   /**

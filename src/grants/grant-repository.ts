@@ -92,6 +92,13 @@ export class GrantRepository {
     return written ? { record, raw } : undefined
   }
 
+  /** Puts a taken grant back, only if nothing was stored under the key meanwhile. */
+  async restore(storeKey: string, record: GrantRecord): Promise<boolean> {
+    const written = await guard(() => this.#store.compareAndSet(storeKey, undefined, serializeGrant(record), this.#writeOptions()))
+    this.#invalidate(storeKey)
+    return written
+  }
+
   /** Removes the grant and returns what was there (atomically: two logouts cannot both get it). */
   async take(storeKey: string): Promise<GrantRecord | undefined> {
     const raw = await guard(() => this.#store.take(storeKey))

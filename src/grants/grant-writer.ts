@@ -6,6 +6,7 @@ import type { StoredDPoPKey } from '../dpop/dpop-keys.js'
 import type { CachedToken, GrantRecord } from './grant-record.js'
 import type { GrantRepository, GrantSnapshot } from './grant-repository.js'
 import { RescuedRefreshTokens } from './rescued-tokens.js'
+import type { SessionIndex } from './session-index.js'
 import type { GrantKeys } from './store-keys.js'
 
 /** What the writer needs from the provider: revocation of tokens that belong to no stored grant. */
@@ -18,6 +19,8 @@ export interface Revoker {
 export interface GrantUpdate {
   readonly refreshToken?: string | undefined
   readonly idToken?: string | undefined
+  /** The `sid` of the response's ID token, when it has one: the grant now belongs to that provider session. */
+  readonly sid?: string | undefined
 }
 
 /** Why a grant is removed by the refresh path. */
@@ -38,10 +41,12 @@ export class GrantWriter {
   readonly #events: TypedEmitter
   readonly #logger: Logger
   readonly #now: () => number
+  readonly #index: SessionIndex
   readonly #rescued = new RescuedRefreshTokens()
 
-  constructor(options: { grants: GrantRepository; revoker: Revoker; events: TypedEmitter; logger: Logger; now: () => number }) {
+  constructor(options: { grants: GrantRepository; index: SessionIndex; revoker: Revoker; events: TypedEmitter; logger: Logger; now: () => number }) {
     this.#grants = options.grants
+    this.#index = options.index
     this.#revoker = options.revoker
     this.#events = options.events
     this.#logger = options.logger
@@ -72,14 +77,30 @@ export class GrantWriter {
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
       // Only replace the refresh token if the stored one is the one we used: never overwrite a newer one.
       const refreshToken = base.record.refreshToken === used ? (update.refreshToken ?? this.#rescued.successorOf(used) ?? used) : base.record.refreshToken
-      const live = liveTokens(base.record.tokens, this.#now())
-      const next: GrantRecord = {
+      const now = this.#now()
+      const live = liveTokens(base.record.tokens, now)
+      const sidChanged = update.sid !== undefined && update.sid !== base.record.claims['sid']
+      // A grant stored before the index existed (no indexedAt) is indexed at its first write.
+      const indexDue = sidChanged || base.record.indexedAt === undefined || now - base.record.indexedAt >= this.#index.refreshAfterMs
+      let next: GrantRecord = {
         ...base.record,
         rev: base.record.rev + 1,
         refreshToken,
         idToken: update.idToken ?? base.record.idToken,
+        claims: sidChanged ? { ...base.record.claims, sid: update.sid } : base.record.claims,
         tokens: token === undefined ? live : { ...live, [slot]: token },
         lastRefreshed: update.refreshToken === undefined ? base.record.lastRefreshed : slot,
+        activeAt: token === undefined ? base.record.activeAt : now,
+      }
+      if (indexDue) {
+        // Index first, then the grant. An index that cannot be written must not cost the rotated refresh token:
+        // the grant is stored all the same and indexed at the next write (the sub index still finds it).
+        try {
+          await this.#index.add(keys.digest, next)
+          next = { ...next, indexedAt: now }
+        } catch (err) {
+          this.#logger.warn?.('session index not updated', { grant: keys.ref, code: err instanceof ResourceTokensError ? err.code : 'error' })
+        }
       }
       let written: boolean
       try {
@@ -94,6 +115,8 @@ export class GrantWriter {
       }
       if (written) {
         this.#rescued.release(used)
+        const oldSid = base.record.claims['sid']
+        if (sidChanged && typeof oldSid === 'string') this.#index.remove('sid', oldSid, keys.digest, base.record.grantId).catch(() => undefined)
         return true
       }
       const current = await this.#grants.readFresh(keys.grant)
@@ -128,6 +151,7 @@ export class GrantWriter {
     if (current === undefined || current.record.grantId !== snapshot.record.grantId) return
     await this.#grants.take(keys.grant)
     this.#rescued.release(snapshot.record.refreshToken)
+    this.#index.removeGrant(keys.digest, current.record).catch(() => undefined)
     this.#events.emit('grant_removed', { grant: keys.ref, reason })
     this.#logger.info?.('grant removed', { grant: keys.ref, reason })
   }
@@ -138,14 +162,19 @@ export class GrantWriter {
    * is gone all the same (the store removes it); any other store failure rejects and nothing is installed.
    * `merge` makes the stored grant from the replaced one (incremental authorization).
    */
-  async install(keys: GrantKeys, record: GrantRecord, merge?: (previous: GrantRecord) => GrantRecord): Promise<void> {
+  async install(keys: GrantKeys, recordIn: GrantRecord, merge?: (previous: GrantRecord) => GrantRecord): Promise<void> {
+    // Indexed before it is stored: a back-channel logout for its session finds it from the moment it exists.
+    const record: GrantRecord = { ...recordIn, activeAt: recordIn.createdAt, indexedAt: this.#now() }
+    await this.#index.add(keys.digest, record)
     const previous = await this.#grants.take(keys.grant).catch((err: unknown) => {
       if (err instanceof ResourceTokensError && err.code === 'decryption_failed') return undefined
       throw err
     })
     // Incremental authorization: the new grant takes over what the previous one covered (see grant-merge.ts).
-    await this.#grants.create(keys.grant, previous === undefined || merge === undefined ? record : merge(previous))
+    const stored = previous === undefined || merge === undefined ? record : { ...merge(previous), activeAt: record.activeAt, indexedAt: record.indexedAt }
+    await this.#grants.create(keys.grant, stored)
     if (previous !== undefined) {
+      this.#index.removeGrant(keys.digest, previous).catch(() => undefined)
       const orphan = this.#rescued.release(previous.refreshToken)
       if (orphan !== undefined && orphan !== record.refreshToken) this.#revokeQuietly(orphan)
       if (previous.refreshToken !== record.refreshToken) this.#revokeQuietly(previous.refreshToken)

@@ -6,6 +6,8 @@ import { sha256 } from '../lib/hash.js'
  * own right, so it is hashed: it never appears in the store, a log line or an event.
  */
 export interface GrantKeys {
+  /** The hash of the app's key that names the grant in the store (`grant:<digest>`). */
+  readonly digest: string
   /** Short, stable, non-secret name for logs and events. */
   readonly ref: string
   readonly grant: string
@@ -34,14 +36,19 @@ export class StoreKeys {
   of(key: string): GrantKeys {
     const known = this.#memo.get(key, 0)
     if (known !== undefined) return known
-    const digest = sha256(this.#namespace, key)
-    const keys: GrantKeys = {
+    const keys = StoreKeys.ofDigest(sha256(this.#namespace, key))
+    this.#memo.set(key, keys, Infinity, 0)
+    return keys
+  }
+
+  /** The store keys of a grant known by its digest only (found through the session index). */
+  static ofDigest(digest: string): GrantKeys {
+    return {
+      digest,
       ref: digest.slice(0, 12),
       grant: `grant:${digest}`,
       lock: `lock:grant:${digest}`,
       transaction: (state) => `tx:${digest}:${sha256(state)}`,
     }
-    this.#memo.set(key, keys, Infinity, 0)
-    return keys
   }
 }

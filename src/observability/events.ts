@@ -27,10 +27,12 @@ export interface ResourceClientEvents {
   /** A grant was stored after login or import. */
   login: { grant: string; subject: string }
   /**
-   * A grant was removed: by logout, because the provider rejected its refresh token (`invalid_grant`), or
-   * because a refreshed ID token failed validation or named another user (`invalid_id_token`).
+   * A grant was removed: by logout, because the provider rejected its refresh token (`invalid_grant`),
+   * because a refreshed ID token failed validation or named another user (`invalid_id_token`), by the provider's
+   * back-channel logout of its session (`backchannel_logout`), by `logoutAll` (`logout_all`), or because its
+   * absolute or idle session lifetime was over (`session_expired`).
    */
-  grant_removed: { grant: string; reason: 'logout' | 'invalid_grant' | 'invalid_id_token' | 'refresh_token_dead' }
+  grant_removed: { grant: string; reason: 'logout' | 'invalid_grant' | 'invalid_id_token' | 'refresh_token_dead' | 'backchannel_logout' | 'logout_all' | 'session_expired' }
 }
 
 export type ResourceClientEventName = keyof ResourceClientEvents

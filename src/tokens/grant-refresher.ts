@@ -90,7 +90,8 @@ export class GrantRefresher {
       const refusal = slot === FULL_SCOPE_SLOT ? undefined : this.#scopes.check(keys.ref, evidence, resource)
       const rotated = response.refresh_token !== undefined && response.refresh_token !== snapshot.record.refreshToken
       // Even a refused token's response may carry a rotated refresh token: it is stored, never dropped.
-      const update = { refreshToken: response.refresh_token, idToken: response.id_token }
+      const refreshedSid = response.claims()?.['sid']
+      const update = { refreshToken: response.refresh_token, idToken: response.id_token, sid: typeof refreshedSid === 'string' ? refreshedSid : undefined }
       const written = await this.#writer.store(keys, snapshot, update, slot, refusal === undefined ? token : undefined)
       if (!written) {
         // The grant was removed (logout) or replaced (a new login under the same key) while we refreshed: what

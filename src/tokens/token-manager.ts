@@ -3,6 +3,7 @@ import { ResourceTokensError } from '../errors/resource-tokens-error.js'
 import type { CachedToken } from '../grants/grant-record.js'
 import type { GrantLock } from '../grants/grant-lock.js'
 import type { GrantRepository } from '../grants/grant-repository.js'
+import type { SessionLifetime } from '../grants/session-lifetime.js'
 import { loginRequired } from '../grants/grant-writer.js'
 import type { GrantKeys, StoreKeys } from '../grants/store-keys.js'
 import type { TypedEmitter } from '../observability/events.js'
@@ -22,6 +23,8 @@ export interface TokenManagerParts {
   /** How a token is obtained when none is cached (one of `src/tokens/downscoping/`). */
   readonly downscoping: Downscoping
   readonly dpop: GrantDPoP
+  /** Ends grants whose session lifetime is over before they are used. */
+  readonly sessions: SessionLifetime
   readonly events: TypedEmitter
   readonly logger: Logger
   readonly now: () => number
@@ -62,7 +65,7 @@ export class TokenManager {
   async accessToken(key: string, registered: RegisteredResource, rejected?: string): Promise<CachedToken> {
     const keys = this.#parts.keys.of(key)
     const snapshot = await this.#parts.grants.read(keys.grant)
-    if (snapshot === undefined) throw loginRequired()
+    if (snapshot === undefined || (await this.#parts.sessions.endIfOver(keys, snapshot.record))) throw loginRequired()
     // With the scope incremental logins added for it (the flight key below includes the scope).
     const resource = asGranted(snapshot.record, registered)
     const slot = this.#parts.downscoping.slot(resource)

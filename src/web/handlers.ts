@@ -3,6 +3,7 @@
 // (ResourceClient). Every framework adapter is a thin translation onto these.
 import type { ResourceClient } from '../client/resource-client.js'
 import { ResourceTokensConfigError, ResourceTokensError } from '../errors/resource-tokens-error.js'
+import { backchannelLogoutResponse, handleBackchannelLogoutRequest } from '../login/backchannel-logout.js'
 import { checkReturnTo } from '../login/return-to.js'
 import { CSRF_FIELD, CSRF_HEADER, checkCsrfToken, isSameOriginRequest } from './csrf.js'
 import { resolveWebOptions, type ResolvedWebOptions, type WebHandlerOptions } from './options.js'
@@ -20,8 +21,8 @@ export type ParsedForm = URLSearchParams | Readonly<Record<string, unknown>>
 export interface WebHandlers {
   /** The `mountPath` option, resolved (default `/auth`). */
   readonly mountPath: string
-  /** Server paths of the three routes, e.g. for a logout form's `action`. */
-  readonly paths: { readonly login: string; readonly callback: string; readonly logout: string }
+  /** Server paths of the routes, e.g. for a logout form's `action` or the provider's `backchannel_logout_uri`. */
+  readonly paths: { readonly login: string; readonly callback: string; readonly logout: string; readonly backchannelLogout: string }
   /** Name of the form field carrying the CSRF token: `_csrf`. */
   readonly csrfField: string
   /** Name of the header carrying the CSRF token: `x-csrf-token`. */
@@ -37,6 +38,13 @@ export interface WebHandlers {
   callback(request: Request): Promise<Response>
   /** POST `mountPath/logout`: same-origin and CSRF-token checked; revokes, clears the cookie, RP-initiated logout. */
   logout(request: Request, form?: ParsedForm): Promise<Response>
+  /**
+   * POST `mountPath/backchannel-logout`: OpenID Connect Back-Channel Logout 1.0, called by the provider (no
+   * session cookie, no CSRF token, no redirect). Register `baseUrl + mountPath + '/backchannel-logout'` as the
+   * client's `backchannel_logout_uri`. 200, or 400 JSON with `Cache-Control: no-store`. Reads a bounded
+   * URL-encoded body unless `form` is given.
+   */
+  backchannelLogout(request: Request, form?: ParsedForm): Promise<Response>
   /**
    * The signed-in user's tokens, or `undefined` when the request has no session with a grant.
    * @throws {ResourceTokensError} only when the store fails (`store_unavailable`)
@@ -88,6 +96,7 @@ export function buildHandlers(client: ResourceClient, config: ResolvedWebOptions
     login: `${config.mountPath}/login`,
     callback: `${config.mountPath}/callback`,
     logout: `${config.mountPath}/logout`,
+    backchannelLogout: `${config.mountPath}/backchannel-logout`,
   })
   /** An absolute URL on this app, from configuration only. `path` is app-relative and already checked. */
   const appUrl = (path: string): string => `${config.origin}${config.prefix}${path}`
@@ -208,9 +217,17 @@ export function buildHandlers(client: ResourceClient, config: ResolvedWebOptions
       case paths.logout:
         // Logout changes state: any other method is refused, so a link or an <img> cannot trigger it.
         return request.method === 'POST' ? logout(request, form) : methodNotAllowed(request, 'POST')
+      case paths.backchannelLogout:
+        return backchannelLogout(request, form)
       default:
         return undefined
     }
+  }
+
+  async function backchannelLogout(request: Request, form?: ParsedForm): Promise<Response> {
+    if (form === undefined || request.method !== 'POST') return handleBackchannelLogoutRequest(client, request, log)
+    const answer = await backchannelLogoutResponse(client, form, log)
+    return new Response(answer.body === '' ? null : answer.body, { status: answer.status, headers: answer.headers })
   }
 
   async function session(request: Request): Promise<RequestResourceTokens | undefined> {
@@ -252,6 +269,7 @@ export function buildHandlers(client: ResourceClient, config: ResolvedWebOptions
     login,
     callback,
     logout,
+    backchannelLogout,
     session,
     requireLogin,
     loginRequired,

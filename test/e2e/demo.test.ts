@@ -1,5 +1,6 @@
 // The demo, driven in a real browser (Debian's chromium through playwright-core): sign in, consent, both
-// APIs with their own audience, the replay refused, sign out, the tokens revoked.
+// APIs with their own audience, the replay refused, sign out, the tokens revoked; and signing out at the provider
+// ending the app's session too (back-channel logout).
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
@@ -121,6 +122,33 @@ describe('the demo in chromium', { timeout: 60_000 }, () => {
     assert.equal(await page.textContent('[data-testid="grant-status"]'), 'deleted')
     assert.match((await page.textContent('#logout-report')) ?? '', /login_required/)
     // Signed out: the page offers sign-in again, and the APIs are not called.
+    assert.equal(await page.locator('#contacts-card').count(), 0)
+    assert.equal(await page.locator('#sign-in').count(), 1)
+  })
+
+  test('signing out at the provider ends the app session too: the page says so after a reload', async () => {
+    // Sign in again (the provider session ended with the logout above).
+    await page.click('#sign-in')
+    await page.waitForSelector('#password')
+    await page.fill('#username', 'alice')
+    await page.fill('#password', 'wonderland')
+    await page.click('#sign-in')
+    await page.waitForSelector('#allow, #contacts-card')
+    if ((await page.locator('#allow').count()) > 0) await page.click('#allow')
+    await page.waitForSelector('#contacts-card [data-claim="aud"]')
+
+    // The user goes to the provider and signs out there; the app is not involved in this navigation.
+    await page.click('#op-sign-out')
+    await page.waitForSelector('#op-logout')
+    assert.equal(new URL(page.url()).origin, demo.opUrl)
+    await page.click('#op-logout')
+    await page.waitForLoadState()
+    assert.equal(new URL(page.url()).origin, demo.opUrl)
+
+    // Back in the app: the provider's logout token removed the session's grant.
+    await page.goto(demo.appUrl)
+    await page.waitForSelector('#provider-logout')
+    assert.match((await page.textContent('#provider-logout')) ?? '', /ended your session/)
     assert.equal(await page.locator('#contacts-card').count(), 0)
     assert.equal(await page.locator('#sign-in').count(), 1)
   })

@@ -173,6 +173,16 @@ function storeSuite(name: string, open: () => StorePair): void {
       assert.equal(await b.get(k), 'v3')
     })
 
+    test('set-if-absent with a ttl (a logout token\'s jti, issue 15): one claim of many wins, and the key is free again once it expires', async () => {
+      const { a, b } = pair
+      const k = key()
+      const claims = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).compareAndSet(k, undefined, '1', { ttlSeconds: 1 })))
+      assert.equal(claims.filter(Boolean).length, 1)
+      assert.equal(await b.compareAndSet(k, undefined, '1', { ttlSeconds: 1 }), false, 'a replay before expiry')
+      await sleep(1200)
+      assert.equal(await b.compareAndSet(k, undefined, '1', { ttlSeconds: 1 }), true, 'the record expired: no unbounded growth')
+    })
+
     test('the empty string is a value, distinct from absent', async () => {
       const { a, b } = pair
       const k = key()

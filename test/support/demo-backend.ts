@@ -34,7 +34,7 @@ export async function startDemoBackend(appUrl: string): Promise<DemoBackend> {
   const client = { id: 'adapter-app', secret: randomBytes(24).toString('base64url') }
   op = await createIdentityProvider({
     issuer,
-    client: { ...client, name: 'Adapter App', redirectUri: `${appUrl}/auth/callback`, postLogoutRedirectUri: `${appUrl}/` },
+    client: { ...client, name: 'Adapter App', redirectUri: `${appUrl}/auth/callback`, postLogoutRedirectUri: `${appUrl}/`, backchannelLogoutUri: `${appUrl}/auth/backchannel-logout` },
     apis: [
       { indicator: contactsUrl, scope: 'contacts:read', title: 'Contacts API', kind: 'contacts' },
       { indicator: calendarUrl, scope: 'calendar:read', title: 'Calendar API', kind: 'calendar' },

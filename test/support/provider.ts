@@ -1,6 +1,7 @@
 // The test provider's public face, kept at this path for the tests and benchmarks that import it; the
 // parts live in ./provider/ (configuration, quirks, faults, instrumentation, headless login, ...).
 export {
+  HeadlessBrowser,
   RS_CLIENT,
   sha256,
   startTestProvider,

@@ -75,6 +75,12 @@ async function handle(command: WorkerCommand): Promise<void> {
       case 'hasGrant':
         post({ type: 'result', id: command.id, ok: true, value: await client.hasGrant(command.key) })
         return
+      case 'backchannelLogout':
+        post({ type: 'result', id: command.id, ok: true, value: (await client.handleBackchannelLogout(command.token)).removed })
+        return
+      case 'logoutAll':
+        post({ type: 'result', id: command.id, ok: true, value: (await client.logoutAll({ sub: command.sub })).removed })
+        return
       case 'load':
         post({ type: 'load', id: command.id, report: await load(command) })
         return

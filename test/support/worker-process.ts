@@ -36,6 +36,10 @@ export type WorkerCommand =
   | { id: number; op: 'fetch'; key: string; url: string }
   | { id: number; op: 'accessToken'; key: string; url: string }
   | { id: number; op: 'hasGrant'; key: string }
+  /** `client.handleBackchannelLogout(token)`; the value is `removed`. */
+  | { id: number; op: 'backchannelLogout'; token: string }
+  /** `client.logoutAll({ sub })`; the value is `removed`. */
+  | { id: number; op: 'logoutAll'; sub: string }
   /** Keep `concurrency` fetches of `urls` (taken in turn) in flight from `startAt` for `durationMs`. */
   | { id: number; op: 'load'; key: string; urls: string[]; startAt: number; durationMs: number; concurrency: number }
   | { id: number; op: 'exit' }

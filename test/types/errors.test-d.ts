@@ -28,6 +28,7 @@ type DocumentedCodes =
   | 'resource_not_allowed'
   | 'too_many_resources'
   | 'insufficient_user_authentication'
+  | 'invalid_logout_token'
 expectTypeOf<ResourceTokensErrorCode>().toEqualTypeOf<DocumentedCodes>()
 
 declare const err: ResourceTokensError

@@ -23,7 +23,7 @@ export interface ExpressResourceTokens {
   /** The `mountPath` option, resolved (default `/auth`). */
   readonly mountPath: string
   /** App-relative paths of the three routes, e.g. for a logout form's `action`. */
-  readonly paths: { readonly login: string; readonly callback: string; readonly logout: string }
+  readonly paths: { readonly login: string; readonly callback: string; readonly logout: string; readonly backchannelLogout: string }
   /**
    * Lets a signed-in request through with `req.resourceTokens` set. Otherwise a browser navigation is
    * redirected to login (coming back to the same URL afterwards) and any other request gets
@@ -139,6 +139,8 @@ export function resourceTokens(client: ResourceClient, options: ExpressAdapterOp
     const form = await readForm(req, res)
     return form === null ? unreadable(request) : web.logout(request, form)
   }))
+  // The provider's server-to-server call: no cookie, no CSRF token, no redirect; an unreadable form has no token.
+  router.post('/backchannel-logout', route(async (req, res) => web.backchannelLogout(toWeb(req), (await readForm(req, res)) ?? new URLSearchParams())))
   // Logout changes state: any other method is refused, so a link or an <img> cannot trigger it.
   router.all('/logout', route(async (req) => (await web.handle(toWeb(req))) ?? web.loginRequired(toWeb(req))))
 

@@ -116,6 +116,8 @@ async function resourceTokensFastify(fastify: FastifyInstance, options: FastifyR
     routes.get('/login', async (request, reply) => sendWebResponse(reply, await web.login(toWeb(request))))
     routes.get('/callback', async (request, reply) => sendWebResponse(reply, await web.callback(toWeb(request))))
     routes.post('/logout', async (request, reply) => sendWebResponse(reply, await web.logout(toWeb(request), formOf(request.body) ?? new URLSearchParams())))
+    // The provider's server-to-server call (Back-Channel Logout): no cookie, no CSRF token, no redirect.
+    routes.post('/backchannel-logout', async (request, reply) => sendWebResponse(reply, await web.backchannelLogout(toWeb(request), formOf(request.body) ?? new URLSearchParams())))
     // Logout changes state: any other method is refused, so a link or an <img> cannot trigger it.
     routes.route({
       method: ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],

@@ -78,6 +78,8 @@ export function resourceTokens(client: ResourceClient, options: WebHandlerOption
   routes.get('/login', (c) => web.login(c.req.raw))
   routes.get('/callback', (c) => web.callback(c.req.raw))
   routes.post('/logout', (c) => web.logout(c.req.raw))
+  // The provider's server-to-server call (Back-Channel Logout): no cookie, no CSRF token, no redirect.
+  routes.post('/backchannel-logout', (c) => web.backchannelLogout(c.req.raw))
   // Logout changes state: any other method is refused, so a link or an <img> cannot trigger it.
   routes.all('/logout', async (c) => (await web.handle(c.req.raw)) ?? c.notFound())
 

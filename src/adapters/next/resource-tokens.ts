@@ -110,6 +110,7 @@ export function resourceTokens(options: NextResourceTokensOptions): NextResource
     login: `${config.mountPath}/login`,
     callback: `${config.mountPath}/callback`,
     logout: `${config.mountPath}/logout`,
+    backchannelLogout: `${config.mountPath}/backchannel-logout`,
   })
 
   async function route(request: Request): Promise<Response> {

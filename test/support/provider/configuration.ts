@@ -30,6 +30,12 @@ export interface TestProviderOptions {
   dpopNonce?: boolean
   /** Behaviours of real providers, off by default; see ProviderQuirks. */
   quirks?: ProviderQuirks
+  /**
+   * features.backchannelLogout: the app client gets this `backchannel_logout_uri` (with
+   * `backchannel_logout_session_required`, so logout tokens carry `sid`), and signing out at the provider
+   * POSTs a logout token there. A function is asked when the provider is built (the issuer is known then).
+   */
+  backchannelLogoutUri?: string | ((issuer: string) => string)
   /** Offer RFC 8693 token exchange of an access token for a resource-restricted one (advertised in discovery). */
   tokenExchange?: boolean
 }
@@ -96,7 +102,18 @@ export function providerConfiguration(settings: ProviderSettings, storage: Stora
     acrValues: ACR_VALUES,
     extraTokenClaims: authenticationClaims,
     features: features(settings, errors),
+    ...(options.backchannelLogoutUri === undefined ? {} : { fetch: loopbackFetch }),
   }
+}
+
+/**
+ * oidc-provider's outgoing requests (back-channel logout tokens) with its SSRF guard lifted: it refuses special-use
+ * addresses, and the test app listens on 127.0.0.1. Only loopback URLs get through; nothing else is allowed out.
+ */
+async function loopbackFetch(url: string | URL, options: RequestInit & { dispatcher?: unknown }): Promise<Response> {
+  if (new URL(url).hostname !== '127.0.0.1') throw new Error('the test provider only calls loopback URLs')
+  const { dispatcher: _guard, ...rest } = options
+  return fetch(url, rest)
 }
 
 /** The app client (with the quirks that are client metadata), the introspecting resource server, and the test's own. */
@@ -111,10 +128,19 @@ function clientMetadata({ options, quirks, redirectUri, postLogoutRedirectUri }:
     token_endpoint_auth_method: 'client_secret_basic',
     ...(quirks.opaqueSub === true ? { subject_type: 'pairwise' } : {}),
     ...(quirks.authTimeZero === true ? { require_auth_time: true } : {}),
+    ...backchannelMetadata(options, redirectUri),
   }
   // Plays the resource servers' part at the introspection endpoint; cannot obtain tokens.
   const rs = { client_id: RS_CLIENT.clientId, client_secret: RS_CLIENT.clientSecret, redirect_uris: [], response_types: [], grant_types: [] }
   return [app, rs, ...(options.clients ?? [])]
+}
+
+/** The app client's back-channel logout metadata, when the test asks for it. */
+function backchannelMetadata(options: TestProviderOptions, redirectUri: string): Record<string, unknown> {
+  const uri = options.backchannelLogoutUri
+  if (uri === undefined) return {}
+  const issuer = new URL(redirectUri).origin
+  return { backchannel_logout_uri: typeof uri === 'string' ? uri : uri(issuer), backchannel_logout_session_required: true }
 }
 
 /** Quirk opaqueSub: pairwise subject identifiers, stable per sector and account. */
@@ -151,6 +177,7 @@ function features(settings: ProviderSettings, errors: OidcErrors): Record<string
     revocation: { enabled: true, allowedPolicy: revocationAllowed },
     introspection: { enabled: true, allowedPolicy: introspectionAllowed },
     rpInitiatedLogout: { enabled: true },
+    backchannelLogout: { enabled: true },
     clientCredentials: { enabled: true },
     dPoP: {
       enabled: true,

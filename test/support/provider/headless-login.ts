@@ -19,6 +19,17 @@ export interface LoginOptions {
   acr?: string
   /** Authentication methods the login reports (`amr`). Default: `['pwd']`, plus `'otp'` when an acr was reported. */
   amr?: string[]
+  /**
+   * The browser the login happens in: its provider session (cookies) is kept, so a second login in it joins the
+   * same provider session (same `sid`) and {@link signOutAtProvider} can end it. Default: a fresh one each time.
+   */
+  browser?: HeadlessBrowser
+}
+
+/** A cookie jar standing for one browser: one provider session. */
+export class HeadlessBrowser {
+  /** @internal */
+  readonly jar = new CookieJar()
 }
 
 // A real login takes a handful of redirects; more means a loop.
@@ -30,7 +41,7 @@ const MAX_REDIRECTS = 20
  * interaction flow is the client's redirect URI.
  */
 export async function headlessLogin(issuer: string, authorizationUrl: string | URL, options: LoginOptions = {}): Promise<string> {
-  const jar = new CookieJar()
+  const jar = options.browser?.jar ?? new CookieJar()
   let url = new URL(authorizationUrl)
   for (let hop = 0; hop < MAX_REDIRECTS; hop += 1) {
     if (url.origin === issuer && url.pathname.startsWith('/interaction/')) tellInteraction(url, options)
@@ -46,6 +57,32 @@ export async function headlessLogin(issuer: string, authorizationUrl: string | U
     url = next
   }
   throw new Error('login: too many redirects')
+}
+
+/**
+ * Signs the browser's user out at the provider, as the end-session page's "Yes, sign me out" would: GET the
+ * end-session endpoint, then POST its confirmation form (`xsrf`, `logout=yes`). oidc-provider sends the back-channel
+ * logout tokens before it answers the confirmation. Resolves where the provider redirects afterwards.
+ */
+export async function signOutAtProvider(issuer: string, browser: HeadlessBrowser, endSessionPath: string): Promise<string> {
+  const start = new URL(endSessionPath, issuer)
+  const page = await fetch(start, { redirect: 'manual', headers: { cookie: browser.jar.header(start) } })
+  browser.jar.store(start, page.headers.getSetCookie())
+  const html = await page.text()
+  const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)?.[1]
+  const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1]
+  if (xsrf === undefined || action === undefined) throw new Error(`sign-out: no confirmation form (HTTP ${page.status}): ${html.slice(0, 300)}`)
+  const confirm = new URL(action.replace(/&amp;/g, '&'), start)
+  const res = await fetch(confirm, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie: browser.jar.header(confirm), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ xsrf, logout: 'yes' }),
+  })
+  browser.jar.store(confirm, res.headers.getSetCookie())
+  await res.arrayBuffer()
+  if (res.status < 300 || res.status >= 400) throw new Error(`sign-out confirmation answered HTTP ${res.status}`)
+  return new URL(res.headers.get('location') ?? '/', confirm).href
 }
 
 /** Tells our interaction handler what to do; it is the only consumer of these parameters. */

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http'
 import { basicAuth, closeServer, listenOnLoopback } from '../http.js'
 import { APP_CLIENT, providerConfiguration, resolveSettings, RS_CLIENT, type ProviderSettings, type TestProviderOptions } from './configuration.js'
 import { DEFAULT_REVOCATION_FAULT, FaultQueue, type TokenFault } from './faults.js'
-import { headlessLogin, type LoginOptions } from './headless-login.js'
+import { headlessLogin, signOutAtProvider, type HeadlessBrowser, type LoginOptions } from './headless-login.js'
 import { Instrumentation, type TokenEndpointHookContext, type TokenRequestRecord } from './instrumentation.js'
 import { loadOidcProvider, type OidcModule, type OidcProvider, type RequestListener } from './oidc-provider-module.js'
 import { ConcurrentRefreshes, quirkStorageHooks } from './quirks.js'
@@ -18,6 +18,7 @@ import { registerTokenExchange } from './token-exchange.js'
 
 export { RS_CLIENT, type TestProviderOptions } from './configuration.js'
 export type { TokenFault } from './faults.js'
+export { HeadlessBrowser } from './headless-login.js'
 export type { LoginOptions } from './headless-login.js'
 export { sha256, type TokenEndpointHookContext, type TokenRequestRecord } from './instrumentation.js'
 export type { ProviderQuirks } from './quirks.js'
@@ -43,6 +44,8 @@ export interface TestProvider {
   failRevocation(count: number, fault?: TokenFault): void
   setTokenEndpointHook(hook?: (ctx: TokenEndpointHookContext) => Promise<void> | void): void
   login(authorizationUrl: string | URL, options?: LoginOptions): Promise<string>
+  /** Ends the provider session of `browser` (RP-independent sign-out at the provider): back-channel logout follows. */
+  signOut(browser: HeadlessBrowser): Promise<string>
   introspect(token: string): Promise<Record<string, unknown>>
   close(): Promise<void>
 }
@@ -144,6 +147,7 @@ function testProviderHandle(parts: ProviderParts, listening: Listening): TestPro
     failRevocation: (count, fault = DEFAULT_REVOCATION_FAULT) => parts.revocationFaults.add(count, fault),
     setTokenEndpointHook: (hook) => (instrumentation.hook = hook),
     login: (authorizationUrl, loginOptions) => headlessLogin(settings.issuer, authorizationUrl, loginOptions),
+    signOut: (browser) => signOutAtProvider(settings.issuer, browser, ROUTES.end_session),
     introspect: (token) => introspect(settings.issuer, token),
     close: () => closeServer(listening.server),
   }
