@@ -25,6 +25,8 @@ type DocumentedCodes =
   | 'introspection_failed'
   | 'refresh_token_narrowed'
   | 'resource_metadata_mismatch'
+  | 'ambiguous_path'
+  | 'invalid_token_response'
 expectTypeOf<ResourceTokensErrorCode>().toEqualTypeOf<DocumentedCodes>()
 
 declare const err: ResourceTokensError
