@@ -101,7 +101,8 @@ export function resolveResources(resources: readonly ResourceDefinition[] | unde
       pathPrefix,
       scope,
       indicator,
-      dpop: optionalBoolean(resource.dpop, `${at}.dpop"`) ?? false,
+      dpop: resource.dpop === 'required' || (optionalBoolean(resource.dpop, `${at}.dpop" must be true, false or "required": it`) ?? false),
+      dpopRequired: resource.dpop === 'required',
       insecureLoopback: url.protocol === 'http:',
     }
   })

@@ -15,6 +15,7 @@ import { toCachedToken } from './cached-token.js'
 import { FULL_SCOPE_SLOT } from './downscoping/downscoping.js'
 import type { GrantDPoP } from './grant-dpop.js'
 import type { ScopeCheck } from './scope-check.js'
+import { tokenRefusal } from './token-check.js'
 
 /** What a refresh asks for and where its token goes. */
 export interface RefreshRequest {
@@ -79,8 +80,10 @@ export class GrantRefresher {
         throw new ResourceTokensError('invalid_id_token', `refresh for ${resource.name}: the refreshed ID token names another subject or issuer; the grant was removed`)
       }
       const token = toCachedToken(response, resource, startedAt, this.#options)
-      // Without down-scoping the token is meant to carry everything: nothing to compare.
-      const refusal = slot === FULL_SCOPE_SLOT ? undefined : this.#scopes.check(keys.ref, token, resource)
+      // A malformed value or a Bearer token for a `dpop: 'required'` resource is refused like a scope refusal: the
+      // response's rotated refresh token is still stored. Without down-scoping the token is meant to carry
+      // everything: no scope to compare.
+      const refusal = tokenRefusal(token, resource) ?? (slot === FULL_SCOPE_SLOT ? undefined : this.#scopes.check(keys.ref, token, resource))
       const rotated = response.refresh_token !== undefined && response.refresh_token !== snapshot.record.refreshToken
       // Even a refused token's response may carry a rotated refresh token: it is stored, never dropped.
       const update = { refreshToken: response.refresh_token, idToken: response.id_token }

@@ -12,6 +12,7 @@ import { toCachedToken } from '../cached-token.js'
 import type { GrantDPoP } from '../grant-dpop.js'
 import type { GrantRefresher } from '../grant-refresher.js'
 import type { ScopeCheck } from '../scope-check.js'
+import { tokenRefusal } from '../token-check.js'
 import { FULL_SCOPE_SLOT, restrictionTo, type Downscoping } from './downscoping.js'
 
 /** What the token-exchange strategy works with. */
@@ -66,7 +67,7 @@ export class TokenExchangeDownscoping implements Downscoping {
       throw tokenEndpointError(failure.kind === 'invalid_grant' ? { kind: 'oauth_error', error: 'invalid_grant', status: failure.status, description: undefined } : failure, err, `token exchange for ${resource.name}`)
     }
     const token = toCachedToken(response, resource, startedAt, options)
-    const refusal = scopes.check(keys.ref, token, resource)
+    const refusal = tokenRefusal(token, resource) ?? scopes.check(keys.ref, token, resource)
     if (refusal !== undefined) throw refusal
     if (!(await writer.store(keys, current, {}, resource.id, token))) throw loginRequired()
     events.emit('token', { grant: keys.ref, resource: resource.name, scope: token.scope, tokenType: token.type, expiresIn: response.expires_in, rotated: false })

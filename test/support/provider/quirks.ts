@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 import { readAll } from '../http.js'
-import type { TokenFault } from './faults.js'
+import type { AccessTokenRewrite, TokenFault } from './faults.js'
 import type { Instrumentation, TokenRequestRecord } from './instrumentation.js'
 import { editJsonResponse, rewriteResponse } from './interpose.js'
 import type { RequestListener } from './oidc-provider-module.js'
@@ -46,6 +46,8 @@ export interface ProviderQuirks {
   opaqueSub?: boolean
   /** ID tokens carry `auth_time: 0`. */
   authTimeZero?: boolean
+  /** The token endpoint ignores DPoP: the `DPoP` header is dropped before oidc-provider sees it, so it issues Bearer tokens. */
+  ignoreDPoP?: boolean
 }
 
 /** The HTML error page some providers answer with. */
@@ -103,7 +105,7 @@ export class ConcurrentRefreshes {
   }
 
   /** What an overlapping refresh gets. */
-  fault(): TokenFault {
+  fault(): Exclude<TokenFault, AccessTokenRewrite> {
     if (this.#quirks.concurrentRefresh === 'server-error') return HTML_500
     return { status: 400, body: JSON.stringify({ error: 'invalid_grant', error_description: 'concurrent use' }) }
   }

@@ -3,9 +3,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 import { readAll } from '../http.js'
-import { type FaultQueue, sendFault } from './faults.js'
+import { type FaultQueue, isRewrite, sendFault } from './faults.js'
 import type { Instrumentation } from './instrumentation.js'
-import { replayRequest } from './interpose.js'
+import { editJsonResponse, replayRequest } from './interpose.js'
 import type { RequestListener } from './oidc-provider-module.js'
 import { type ConcurrentRefreshes, rewriteTokenResponse, type TokenResponseQuirkContext, tokenRequestToReplay } from './quirks.js'
 
@@ -27,7 +27,11 @@ export async function handleTokenRequest(ctx: TokenEndpointContext, req: Incomin
   const concurrent = ctx.concurrentRefreshes.overlaps(record, res)
   await ctx.instrumentation.hook?.({ grantType: record.grantType, body })
 
-  if (fault) {
+  if (fault !== undefined && isRewrite(fault)) {
+    editJsonResponse(res, (json) => {
+      if (typeof json['access_token'] === 'string') json['access_token'] = fault.accessToken(json['access_token'])
+    })
+  } else if (fault) {
     record.status = fault === 'reset' ? 0 : fault.status
     sendFault(req, res, fault)
     return
@@ -40,6 +44,8 @@ export async function handleTokenRequest(ctx: TokenEndpointContext, req: Incomin
     return
   }
   const replayed = tokenRequestToReplay(ctx.quirks, record, body, raw)
+  // quirk ignoreDPoP: the proof never reaches oidc-provider, which then issues a Bearer token
+  if (ctx.quirks.ignoreDPoP === true) delete req.headers['dpop']
   rewriteTokenResponse(ctx, res, record, body.get('refresh_token'))
   res.once('finish', () => {
     record.status = res.statusCode
