@@ -3,6 +3,7 @@ import type * as client from 'openid-client'
 import type { ResolvedOptions } from '../config/options.js'
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
 import type { CachedToken, GrantRecord } from '../grants/grant-record.js'
+import type { LockLease } from '../grants/grant-lock.js'
 import type { GrantRepository, GrantSnapshot } from '../grants/grant-repository.js'
 import type { GrantWriter } from '../grants/grant-writer.js'
 import { loginRequired } from '../grants/grant-writer.js'
@@ -24,6 +25,8 @@ export interface RefreshRequest {
   readonly parameters: URLSearchParams
   /** The grant's cache slot the token is stored in. */
   readonly slot: string
+  /** The grant lock this refresh runs under: checked right before the refresh token is sent. */
+  readonly lease?: LockLease | undefined
 }
 
 /**
@@ -68,6 +71,8 @@ export class GrantRefresher {
     try {
       const startedAt = this.#options.now()
       let response: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers
+      // A holder that lost the lock (a stall past its TTL) must not send the refresh token: another may be sending it.
+      checkLease(request.lease, resource)
       try {
         response = await this.#provider.refresh(rotation.refreshToken, request.parameters, dpop)
       } catch (err) {
@@ -133,6 +138,18 @@ export class GrantRefresher {
     }
     throw tokenEndpointError(failure, err, `refresh for ${resource.name}`)
   }
+}
+
+/**
+ * Throws `lock_timeout` when the grant lock is no longer surely ours: nothing was sent, the grant is untouched, and
+ * the next call tries again under the lock.
+ */
+export function checkLease(lease: LockLease | undefined, resource: RegisteredResource): void {
+  if (lease === undefined || lease.held()) return
+  throw new ResourceTokensError(
+    'lock_timeout',
+    `the grant refresh lock was lost before the token request for ${resource.name} (held past lockTtlMs, e.g. an event-loop stall): nothing was sent`,
+  )
 }
 
 /** A refreshed ID token must name the same user at the same issuer (OpenID Connect Core 12.2). */
