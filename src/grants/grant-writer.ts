@@ -18,6 +18,8 @@ export interface Revoker {
 export interface GrantUpdate {
   readonly refreshToken?: string | undefined
   readonly idToken?: string | undefined
+  /** The end of the refresh token's life, when the response announced it (`refresh_expires_in`). */
+  readonly refreshExpiresAt?: number | undefined
 }
 
 /** Why a grant is removed by the refresh path. */
@@ -71,12 +73,16 @@ export class GrantWriter {
     let base = snapshot
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
       // Only replace the refresh token if the stored one is the one we used: never overwrite a newer one.
-      const refreshToken = base.record.refreshToken === used ? (update.refreshToken ?? this.#rescued.successorOf(used) ?? used) : base.record.refreshToken
+      const ours = base.record.refreshToken === used
+      const refreshToken = ours ? (update.refreshToken ?? this.#rescued.successorOf(used) ?? used) : base.record.refreshToken
+      // A new refresh token's lifetime is what its response said, or unknown; a kept one keeps its own.
+      const refreshExpiresAt = !ours ? base.record.refreshExpiresAt : (update.refreshExpiresAt ?? (refreshToken === used ? base.record.refreshExpiresAt : undefined))
       const live = liveTokens(base.record.tokens, this.#now())
       const next: GrantRecord = {
         ...base.record,
         rev: base.record.rev + 1,
         refreshToken,
+        refreshExpiresAt,
         idToken: update.idToken ?? base.record.idToken,
         tokens: token === undefined ? live : { ...live, [slot]: token },
         lastRefreshed: update.refreshToken === undefined ? base.record.lastRefreshed : slot,

@@ -17,10 +17,13 @@ export type ProviderOptions = Pick<
 export class ProviderClient {
   readonly config: client.Configuration
   readonly #pushedAuthorizationRequests: ResolvedOptions['pushedAuthorizationRequests']
+  /** openid-client copies its metadata on every `serverMetadata()` call; it never changes after discovery. */
+  readonly #metadata: Readonly<client.ServerMetadata>
 
   private constructor(config: client.Configuration, pushedAuthorizationRequests: ResolvedOptions['pushedAuthorizationRequests']) {
     this.config = config
     this.#pushedAuthorizationRequests = pushedAuthorizationRequests
+    this.#metadata = Object.freeze(config.serverMetadata())
   }
 
   /** Reads discovery and builds the client configuration. Rejects with `discovery_failed`. */
@@ -57,7 +60,7 @@ export class ProviderClient {
   }
 
   get metadata(): Readonly<client.ServerMetadata> {
-    return this.config.serverMetadata()
+    return this.#metadata
   }
 
   /** Scopes the provider advertises, or undefined when it does not say. */

@@ -2,7 +2,7 @@ import * as oauth from 'oauth4webapi'
 import type * as client from 'openid-client'
 import type { ResolvedOptions } from '../config/options.js'
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
-import type { CachedToken, GrantRecord } from '../grants/grant-record.js'
+import { refreshExpiresAt, type CachedToken, type GrantRecord } from '../grants/grant-record.js'
 import type { LockLease } from '../grants/grant-lock.js'
 import type { GrantRepository, GrantSnapshot } from '../grants/grant-repository.js'
 import type { GrantWriter } from '../grants/grant-writer.js'
@@ -91,7 +91,7 @@ export class GrantRefresher {
       const refusal = tokenRefusal(token, resource) ?? (slot === FULL_SCOPE_SLOT ? undefined : this.#scopes.check(keys.ref, token, resource))
       const rotated = response.refresh_token !== undefined && response.refresh_token !== snapshot.record.refreshToken
       // Even a refused token's response may carry a rotated refresh token: it is stored, never dropped.
-      const update = { refreshToken: response.refresh_token, idToken: response.id_token }
+      const update = { refreshToken: response.refresh_token, idToken: response.id_token, refreshExpiresAt: refreshExpiresAt(response, startedAt) }
       const written = await this.#writer.store(keys, snapshot, update, slot, refusal === undefined ? token : undefined)
       if (!written) {
         // The grant was removed (logout) or replaced (a new login under the same key) while we refreshed: what
