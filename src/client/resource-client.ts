@@ -230,7 +230,9 @@ export class ResourceClient {
    * when it belongs to none). See the README for the redirect and retry rules.
    *
    * @throws `login_required`, `token_endpoint_unavailable`, `token_endpoint_error`, `insufficient_scope` (a 403
-   * from the resource, with `scope`), `redirect_refused`, `store_unavailable`; and whatever `fetch` throws.
+   * from the resource, with `scope`), `redirect_refused`, `ambiguous_path` (the URL or a redirect is within a resource
+   * but its path hides a dot segment such as `..%2F`: refused, nothing sent), `invalid_token_response`,
+   * `store_unavailable`; and whatever `fetch` throws.
    * @example
    * ```ts
    * const res = await client.fetch(sessionId, 'https://contacts.example.com/api/people')
@@ -272,7 +274,8 @@ export class ResourceClient {
   /**
    * The access token `fetch` would send to `url`: cached, or obtained now.
    *
-   * @throws `unknown_resource` when `url` belongs to no registered resource; otherwise as {@link ResourceClient.fetch}.
+   * @throws `unknown_resource` when `url` belongs to no registered resource; `ambiguous_path` when its path hides a
+   * dot segment (`..%2F`, `%2e%2e`, `..;`); otherwise as {@link ResourceClient.fetch}.
    */
   async accessToken(key: string, url: string | URL): Promise<AccessTokenInfo> {
     this.#check(key)
@@ -457,7 +460,7 @@ export class ResourceClient {
   }
 
   #resourceFor(url: string | URL): RegisteredResource {
-    const resource = this.#registry.match(url)
+    const resource = this.#registry.resolve(url)
     if (resource === undefined) throw new ResourceTokensError('unknown_resource', 'the URL belongs to no registered resource')
     return resource
   }

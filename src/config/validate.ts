@@ -107,7 +107,8 @@ export function resolveResources(resources: readonly ResourceDefinition[] | unde
       pathPrefix,
       scope,
       indicator,
-      dpop: optionalBoolean(resource.dpop, `${at}.dpop"`) ?? false,
+      dpop: dpopMode(resource.dpop, `${at}.dpop"`) !== false,
+      dpopRequired: resource.dpop === 'required',
       insecureLoopback: url.protocol === 'http:',
     }
   })
@@ -140,6 +141,13 @@ function oneOf<T extends string>(value: unknown, name: string, allowed: readonly
   if (value === undefined) return undefined
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) fail(`${name} must be one of ${allowed.join(', ')}`)
   return value as T
+}
+
+/** A resource's `dpop`: `true`, `false` (default) or `'required'`. */
+function dpopMode(value: unknown, name: string): boolean | 'required' {
+  if (value === undefined) return false
+  if (typeof value !== 'boolean' && value !== 'required') fail(`${name} must be true, false or "required"`)
+  return value
 }
 
 function fail(message: string): never {

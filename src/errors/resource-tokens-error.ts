@@ -24,6 +24,12 @@
  * - `decryption_failed`: a stored record did not decrypt (tampered, moved to another key, or an unknown secret).
  * - `refresh_token_narrowed`: the provider narrowed the refresh token to the last scope asked for, so another
  *   resource's refresh was refused. Use `downscoping: 'token-exchange'` or `'none'`, or fix the provider.
+ * - `ambiguous_path`: the request URL (or a redirect) belongs to a resource but its path holds a dot segment hidden
+ *   by encoding (`..%2F`, `%2e%2e`, `..;`, `..%5C`) that a server or proxy may resolve outside the resource. Nothing
+ *   was sent and no token was handed out.
+ * - `invalid_token_response`: the token endpoint returned an access token that is not a valid RFC 6750 `b64token`
+ *   (e.g. a newline, NUL or space in it), or a plain Bearer token for a resource with `dpop: 'required'`. The token is
+ *   not used, cached or repeated; the refresh token is kept.
  * - `resource_metadata_mismatch`: a resource answered 401 with RFC 9728 metadata that names another resource
  *   identifier or another authorization server; no new token was sent to it.
  * - `resource_not_allowed`: discovery (RFC 9728) was asked for a URL whose origin the app did not allow
@@ -61,6 +67,8 @@ export type ResourceTokensErrorCode =
   | 'too_many_resources'
   | 'insufficient_user_authentication'
   | 'invalid_logout_token'
+  | 'ambiguous_path'
+  | 'invalid_token_response'
 
 /**
  * The parameters of {@link ResourceClient.startLogin} that would give the grant what a failed call needed:

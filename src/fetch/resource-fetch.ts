@@ -16,7 +16,7 @@ const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'con
 
 /** What the fetch needs from the rest of the client. */
 export interface ResourceFetchContext {
-  readonly matcher: Pick<ResourceMatcher, 'match'>
+  readonly matcher: Pick<ResourceMatcher, 'resolve'>
   readonly fetch: typeof fetch
   /** The token source of one resource, for the grant this fetch acts for (a user's, or the app's own). */
   source(resource: RegisteredResource): TokenSource
@@ -41,12 +41,14 @@ interface Hop {
  * implementation, so that a token is only ever attached to a request for the resource it was issued
  * for: a hop to another origin, another resource, or from https to http carries no token. A 401
  * `invalid_token` is retried once with a new token when the body can be sent again; a 403
- * `insufficient_scope` becomes a typed error.
+ * `insufficient_scope` becomes a typed error. A request or redirect within a resource whose path hides a dot
+ * segment (`..%2F`, `%2e%2e`, `..;`) is refused with `ambiguous_path`: servers resolve such paths differently.
  */
 export async function resourceFetch(ctx: ResourceFetchContext, input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
   const request = input instanceof Request ? input : undefined
   const start = toUrl(request?.url ?? (input as string | URL))
-  const resource = ctx.matcher.match(start)
+  // A resource URL with a hidden dot segment is refused (ambiguous_path) before anything is sent.
+  const resource = ctx.matcher.resolve(start)
   if (resource === undefined) {
     const discovery = ctx.discovery
     if (discovery === undefined || !discovery.allows(start)) return ctx.fetch(input, init)
@@ -68,7 +70,8 @@ export async function resourceFetch(ctx: ResourceFetchContext, input: string | U
   // after a cross-origin hop): a foreign server must not choose where on the resource the token goes.
   let leftResource = false
   for (let redirects = 0; ; redirects++) {
-    leftResource ||= ctx.matcher.match(hop.url) !== resource
+    // A redirect within the resource to a hidden dot segment is refused like the first request (ambiguous_path).
+    leftResource ||= ctx.matcher.resolve(hop.url) !== resource
     const response =
       !leftResource
         ? await sendWithToken(ctx, resource, hop, signal, replayable)

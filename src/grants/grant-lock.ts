@@ -165,9 +165,12 @@ export class GrantLock {
     let inFlight = false
     const heartbeat = setInterval(
       () => {
-        if (inFlight) return
+        if (inFlight || lost) return
         inFlight = true
         const askedAt = performance.now()
+        // Lapsed before this heartbeat was even sent (a stall): another owner may have held it meanwhile, so a
+        // heartbeat that wins it back does not make it ours again.
+        if (askedAt >= confirmedAt + this.#ttlMs) lost = true
         attempt(() => this.#store.tryLock(name, owner, this.#ttlMs)).then(
           (won) => {
             inFlight = false

@@ -44,8 +44,23 @@ export interface GrantRecord {
   readonly resources?: readonly string[] | undefined
   /** Scope added by incremental logins for a resource (by resource id), asked for on top of its configured scope. */
   readonly extraScopes?: Readonly<Record<string, string>> | undefined
+  /**
+   * When the refresh token expires, ms since the epoch, when the provider said so (`refresh_expires_in`): the
+   * stored record expires with it. Absent: the record expires after `grantTtlSeconds` unused.
+   */
+  readonly refreshExpiresAt?: number | undefined
   /** The grant's DPoP key pair, as private and public JWK, when any resource uses DPoP. */
   readonly dpopKey?: { readonly privateJwk: Readonly<Record<string, unknown>>; readonly publicJwk: Readonly<Record<string, unknown>> } | undefined
+}
+
+/**
+ * The end of the refresh token's life a token response announces: `refresh_expires_in` (Keycloak and others), or
+ * `refresh_token_expires_in` (Microsoft, GitHub), in seconds; `undefined` when it says nothing (or `0`, which
+ * Keycloak sends for offline tokens that do not expire).
+ */
+export function refreshExpiresAt(response: Readonly<Record<string, unknown>>, now: number): number | undefined {
+  const seconds = response['refresh_expires_in'] ?? response['refresh_token_expires_in']
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 ? now + seconds * 1000 : undefined
 }
 
 /** Serializes a record for the store. */

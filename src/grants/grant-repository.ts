@@ -65,7 +65,8 @@ export class GrantRepository {
     const snapshot = { record, raw }
     if (this.#generation === generation) {
       const now = this.#now()
-      this.#cache.set(storeKey, snapshot, now + MAX_CACHE_AGE_MS, now)
+      // Never cached past its refresh token's end: the store drops it then, without a notification.
+      this.#cache.set(storeKey, snapshot, Math.min(now + MAX_CACHE_AGE_MS, record.refreshExpiresAt ?? Infinity), now)
     }
     return snapshot
   }
@@ -73,7 +74,7 @@ export class GrantRepository {
   /** Stores a new grant unconditionally (login, import). */
   async create(storeKey: string, record: GrantRecord): Promise<GrantSnapshot> {
     const raw = serializeGrant(record)
-    await guard(() => this.#store.set(storeKey, raw, this.#writeOptions()))
+    await guard(() => this.#store.set(storeKey, raw, this.#writeOptions(record)))
     this.#invalidate(storeKey)
     return { record, raw }
   }
@@ -85,7 +86,7 @@ export class GrantRepository {
    */
   async replace(storeKey: string, previous: GrantSnapshot, record: GrantRecord): Promise<GrantSnapshot | undefined> {
     const raw = serializeGrant(record)
-    const written = await guard(() => this.#store.compareAndSet(storeKey, previous.raw, raw, this.#writeOptions()))
+    const written = await guard(() => this.#store.compareAndSet(storeKey, previous.raw, raw, this.#writeOptions(record)))
     // Writes do not fill the cache: another change may have been announced between the store applying this
     // write and its reply reaching us (a logout on another instance), and only a guarded read can tell.
     this.#invalidate(storeKey)
@@ -94,7 +95,7 @@ export class GrantRepository {
 
   /** Puts a taken grant back, only if nothing was stored under the key meanwhile. */
   async restore(storeKey: string, record: GrantRecord): Promise<boolean> {
-    const written = await guard(() => this.#store.compareAndSet(storeKey, undefined, serializeGrant(record), this.#writeOptions()))
+    const written = await guard(() => this.#store.compareAndSet(storeKey, undefined, serializeGrant(record), this.#writeOptions(record)))
     this.#invalidate(storeKey)
     return written
   }
@@ -111,8 +112,11 @@ export class GrantRepository {
     this.#cache.clear()
   }
 
-  #writeOptions(): StoreWriteOptions {
-    return { ttlSeconds: this.#ttlSeconds }
+  /** Every grant record expires: after `grantTtlSeconds` unused, or with its refresh token when that is sooner. */
+  #writeOptions(record: GrantRecord): StoreWriteOptions {
+    if (record.refreshExpiresAt === undefined) return { ttlSeconds: this.#ttlSeconds }
+    const left = Math.ceil((record.refreshExpiresAt - this.#now()) / 1000)
+    return { ttlSeconds: Math.max(1, Math.min(this.#ttlSeconds, left)) }
   }
 
   #invalidate(storeKey: string): void {

@@ -21,6 +21,8 @@ export interface GrantUpdate {
   readonly idToken?: string | undefined
   /** The `sid` of the response's ID token, when it has one: the grant now belongs to that provider session. */
   readonly sid?: string | undefined
+  /** The end of the refresh token's life, when the response announced it (`refresh_expires_in`). */
+  readonly refreshExpiresAt?: number | undefined
 }
 
 /** Why a grant is removed by the refresh path. */
@@ -76,7 +78,10 @@ export class GrantWriter {
     let base = snapshot
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
       // Only replace the refresh token if the stored one is the one we used: never overwrite a newer one.
-      const refreshToken = base.record.refreshToken === used ? (update.refreshToken ?? this.#rescued.successorOf(used) ?? used) : base.record.refreshToken
+      const ours = base.record.refreshToken === used
+      const refreshToken = ours ? (update.refreshToken ?? this.#rescued.successorOf(used) ?? used) : base.record.refreshToken
+      // A new refresh token's lifetime is what its response said, or unknown; a kept one keeps its own.
+      const refreshExpiresAt = !ours ? base.record.refreshExpiresAt : (update.refreshExpiresAt ?? (refreshToken === used ? base.record.refreshExpiresAt : undefined))
       const now = this.#now()
       const live = liveTokens(base.record.tokens, now)
       const sidChanged = update.sid !== undefined && update.sid !== base.record.claims['sid']
@@ -86,6 +91,7 @@ export class GrantWriter {
         ...base.record,
         rev: base.record.rev + 1,
         refreshToken,
+        refreshExpiresAt,
         idToken: update.idToken ?? base.record.idToken,
         claims: sidChanged ? { ...base.record.claims, sid: update.sid } : base.record.claims,
         tokens: token === undefined ? live : { ...live, [slot]: token },

@@ -1,10 +1,13 @@
 // Checks a DPoP proof against the request and the token it accompanies (RFC 9449 sections 4.3 and 7.1),
-// with an in-memory jti replay cache and stateless HMAC nonces (RFC 9449 sections 9 and 11.1).
+// with a jti replay cache (in memory, and in a shared store when given) and stateless HMAC nonces (RFC 9449
+// sections 9 and 11.1).
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 
 import { EmbeddedJWK, calculateJwkThumbprint, errors, jwtVerify, type JWK, type JWTPayload } from 'jose'
 
+import { ResourceTokensError } from '../errors/resource-tokens-error.js'
 import { BoundedMap } from '../lib/bounded-map.js'
+import type { TokenStore } from '../stores/token-store.js'
 import { GuardError, type GuardChallengeContext } from './guard-error.js'
 import type { ResolvedDpop } from './resolve-options.js'
 
@@ -80,10 +83,14 @@ export class DpopProofVerifier {
   readonly #context: GuardChallengeContext
   readonly #nonces: DpopNonces | undefined
   readonly #seen = new BoundedMap<true>(REPLAY_CACHE_SIZE)
+  readonly #store: TokenStore | undefined
+  readonly #audience: string
 
-  constructor(config: ResolvedDpop, context: GuardChallengeContext) {
+  constructor(config: ResolvedDpop, context: GuardChallengeContext, shared: { store?: TokenStore | undefined; audience?: string } = {}) {
     this.#config = config
     this.#context = context
+    this.#store = shared.store
+    this.#audience = shared.audience ?? ''
     this.#nonces = config.nonce === undefined ? undefined : new DpopNonces(config.nonce.key, config.nonce.windowMs)
   }
 
@@ -128,8 +135,25 @@ export class DpopProofVerifier {
 
     // A proof outlives its acceptance window by nothing: iat + window bounds how long to remember it.
     const replayKey = sha256Base64url(`${request.jkt} ${jti}`)
-    if (!this.#seen.addIfAbsent(replayKey, true, (iat + window) * 1000 + 1000, now)) {
+    const forgetAt = (iat + window) * 1000 + 1000
+    if (!this.#seen.addIfAbsent(replayKey, true, forgetAt, now)) {
       throw this.#invalid('dpop proof has already been used')
+    }
+    if (this.#store !== undefined && !(await this.#firstUseAcrossInstances(replayKey, forgetAt - now))) {
+      throw this.#invalid('dpop proof has already been used')
+    }
+  }
+
+  /**
+   * Records the proof in the shared store with an atomic insert-if-absent (compare-and-set against nothing): of
+   * all instances, only the first to see a proof gets `true`. A store failure refuses the request (fail closed).
+   */
+  async #firstUseAcrossInstances(replayKey: string, ttlMs: number): Promise<boolean> {
+    const key = `dpop-jti:${sha256Base64url(`${this.#audience} ${replayKey}`)}`
+    try {
+      return await (this.#store as TokenStore).compareAndSet(key, undefined, '1', { ttlSeconds: Math.max(1, Math.ceil(ttlMs / 1000)) })
+    } catch (err) {
+      throw new ResourceTokensError('store_unavailable', 'the shared dpop replay cache is unavailable: the proof could not be checked', { cause: err })
     }
   }
 

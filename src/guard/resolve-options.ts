@@ -3,6 +3,7 @@ import { ResourceTokensConfigError } from '../errors/resource-tokens-error.js'
 import { isSecureOrLoopback } from '../resources/loopback.js'
 import type { GuardChallengeContext } from './guard-error.js'
 import type { VerifyAccessTokenOptions } from './verify-access-token.js'
+import type { TokenStore } from '../stores/token-store.js'
 import { isScopeToken } from '../lib/scope-token.js'
 
 /** Signature algorithms a verifier may be configured with: asymmetric only, never `none` or HMAC. */
@@ -42,6 +43,8 @@ export interface ResolvedOptions {
   jwksCooldownMs: number
   introspection: ResolvedIntrospection | undefined
   dpop: ResolvedDpop | undefined
+  /** Shared DPoP replay cache, when given. */
+  store: TokenStore | undefined
   challenge: GuardChallengeContext
   fetch: typeof fetch
   now: () => number
@@ -160,6 +163,10 @@ export function resolveOptions(options: VerifyAccessTokenOptions): ResolvedOptio
 
   if (options.fetch !== undefined && typeof options.fetch !== 'function') fail('"fetch" must be a function')
   if (options.now !== undefined && typeof options.now !== 'function') fail('"now" must be a function')
+  const store = options.store
+  if (store !== undefined && (typeof store !== 'object' || store === null || typeof store.compareAndSet !== 'function')) {
+    fail('"store" must be a TokenStore (e.g. a RedisStore)')
+  }
 
   return {
     issuer,
@@ -171,6 +178,7 @@ export function resolveOptions(options: VerifyAccessTokenOptions): ResolvedOptio
     jwksCooldownMs,
     introspection,
     dpop,
+    store,
     challenge,
     fetch: options.fetch ?? ((input, init) => fetch(input, init)),
     now: options.now ?? Date.now,

@@ -14,6 +14,7 @@ import { LazyTelemetry } from '../telemetry/create-telemetry.js'
 import { ATTR, SPAN } from '../telemetry/names.js'
 import { resolveTelemetryOptions, type TelemetryOptions } from '../telemetry/options.js'
 import { NOOP_SCOPE, type OperationScope } from '../telemetry/telemetry.js'
+import type { TokenStore } from '../stores/token-store.js'
 
 /**
  * How a resource server checks access tokens. Validated once, when the verifier is created.
@@ -73,6 +74,14 @@ export interface VerifyAccessTokenOptions extends TelemetryOptions {
     nonce?: { secret: string | Uint8Array; windowSeconds?: number }
     iatWindowSeconds?: number
   }
+  /**
+   * A store shared by every instance of this resource server (e.g. the `RedisStore` the client side uses), for the
+   * DPoP proof replay cache: a proof is then accepted at most once across all instances (RFC 9449 section 11.1),
+   * not once per instance. Entries are a hash and expire with the proof's `iat` window. A store failure refuses
+   * the request with `store_unavailable` (fail closed). Without it the cache is per process. DPoP nonces need no
+   * store: they are stateless, valid on every instance configured with the same `dpop.nonce.secret`.
+   */
+  store?: TokenStore
   /** URL of this resource's RFC 9728 metadata, advertised as `resource_metadata` in challenges. */
   resourceMetadataUrl?: string
   /** The fetch used for discovery, JWKS and introspection. Default the global `fetch`. */
@@ -128,7 +137,7 @@ export function createVerifierInternals(options: VerifyAccessTokenOptions): Veri
   const refuse = tokenRefusal(config.challenge)
   const jwts = new JwtAccessTokens(config, resolveEndpoints, refuse)
   const opaque = new OpaqueAccessTokens(config, resolveEndpoints, refuse)
-  const proofs = config.dpop === undefined ? undefined : new DpopProofVerifier(config.dpop, config.challenge)
+  const proofs = config.dpop === undefined ? undefined : new DpopProofVerifier(config.dpop, config.challenge, { store: config.store, audience: config.audience })
   const telemetry = new LazyTelemetry(resolveTelemetryOptions(options))
 
   const check = async (request: AccessTokenRequest, scope: OperationScope): Promise<VerifiedAccessToken> => {

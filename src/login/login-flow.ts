@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import * as client from 'openid-client'
 import * as oauth from 'oauth4webapi'
 import type { ResolvedOptions } from '../config/options.js'
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
-import type { GrantRecord } from '../grants/grant-record.js'
+import { refreshExpiresAt, type GrantRecord } from '../grants/grant-record.js'
 import { guard } from '../grants/grant-repository.js'
 import type { GrantWriter } from '../grants/grant-writer.js'
 import type { GrantKeys, StoreKeys } from '../grants/store-keys.js'
@@ -142,7 +142,7 @@ export class LoginFlow {
       scope,
       state: transaction.state,
       nonce: transaction.nonce,
-      code_challenge: await client.calculatePKCECodeChallenge(transaction.codeVerifier),
+      code_challenge: pkceChallenge(transaction.codeVerifier),
       code_challenge_method: 'S256',
     })
     const prompt = options.prompt ?? (scope.split(' ').includes('offline_access') ? 'consent' : undefined)
@@ -151,7 +151,10 @@ export class LoginFlow {
     for (const indicator of indicators) parameters.append('resource', indicator)
     if (additions.acrValues !== undefined) parameters.set('acr_values', additions.acrValues.join(' '))
     if (additions.maxAge !== undefined) parameters.set('max_age', String(additions.maxAge))
-    await guard(() => this.store.set(keys.transaction(transaction.state), JSON.stringify(transaction), { ttlSeconds: this.options.loginTtlSeconds }))
+    // Transient: a store that bounds its memory may drop pending logins, oldest first, in total and per grant key
+    // (group), so a flood of abandoned starts cannot grow it; a dropped login fails cleanly at the callback.
+    const written = JSON.stringify(transaction)
+    await guard(() => this.store.set(keys.transaction(transaction.state), written, { ttlSeconds: this.options.loginTtlSeconds, transient: true, group: keys.grant }))
     let url: URL
     try {
       url = await this.provider.authorizationUrl(parameters)
@@ -207,6 +210,7 @@ export class LoginFlow {
       idToken: response.id_token,
       claims: { ...claims },
       scope: response.scope,
+      refreshExpiresAt: refreshExpiresAt(response, this.options.now()),
       createdAt: this.options.now(),
       tokens: {},
       ...(transaction.indicators === undefined ? {} : { resources: transaction.indicators }),
@@ -254,6 +258,15 @@ export class LoginFlow {
     }
     return url
   }
+}
+
+/**
+ * RFC 7636 section 4.2 S256: BASE64URL(SHA256(ASCII(code_verifier))), as openid-client's calculatePKCECodeChallenge
+ * computes it (a unit test compares the two), but synchronously: WebCrypto's digest costs a thread-pool round trip
+ * and its algorithm normalisation per call, which every anonymous login start pays.
+ */
+export function pkceChallenge(codeVerifier: string): string {
+  return createHash('sha256').update(codeVerifier, 'ascii').digest('base64url')
 }
 
 /** Parameters of an authorization response (RFC 6749 4.1.2, RFC 9207): none may repeat, no front-channel tokens. */

@@ -25,6 +25,8 @@ export class ProviderClient {
   readonly #telemetry: Telemetry
   /** `server.address` and `server.port` of the token endpoint, for token request spans. */
   readonly #tokenEndpoint: Readonly<Record<string, string | number | undefined>>
+  /** openid-client copies its metadata on every `serverMetadata()` call; it never changes after discovery. */
+  readonly #metadata: Readonly<client.ServerMetadata>
 
   private constructor(
     config: client.Configuration,
@@ -37,6 +39,7 @@ export class ProviderClient {
     this.#revocations = revocations
     this.#telemetry = telemetry
     this.#tokenEndpoint = serverAttributes(config.serverMetadata().token_endpoint)
+    this.#metadata = Object.freeze(config.serverMetadata())
   }
 
   /** Reads discovery and builds the client configuration. Rejects with `discovery_failed`. */
@@ -76,7 +79,7 @@ export class ProviderClient {
   }
 
   get metadata(): Readonly<client.ServerMetadata> {
-    return this.config.serverMetadata()
+    return this.#metadata
   }
 
   /** Scopes the provider advertises, or undefined when it does not say. */

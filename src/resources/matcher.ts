@@ -1,3 +1,4 @@
+import { ResourceTokensError } from '../errors/resource-tokens-error.js'
 import type { RegisteredResource } from './resource.js'
 
 /**
@@ -21,7 +22,7 @@ export class ResourceMatcher {
     }
   }
 
-  /** The resource `input` belongs to, or `undefined`. */
+  /** The resource `input` belongs to, or `undefined`. Says nothing about hidden dot segments: see {@link resolve}. */
   match(input: string | URL): RegisteredResource | undefined {
     const url = toUrl(input)
     if (url === undefined || url.username !== '' || url.password !== '') return undefined
@@ -30,6 +31,53 @@ export class ResourceMatcher {
     const path = url.pathname
     return candidates.find((r) => pathBelongs(path, r.pathPrefix))
   }
+
+  /**
+   * The resource a token may be sent to for `input`, or `undefined` when it belongs to none. Throws
+   * `ambiguous_path` when it belongs to one but its path holds a dot segment hidden by encoding: WHATWG URL parsing
+   * removes literal `.`/`..` (and `%2e` between slashes) only, but proxies and servers that decode `%2F`, `%5C` or
+   * drop `;` parameters resolve `/api/..%2Fadmin` outside `/api`, so where the request really lands is unknown.
+   */
+  resolve(input: string | URL): RegisteredResource | undefined {
+    const resource = this.match(input)
+    if (resource === undefined) return undefined
+    const url = toUrl(input) as URL
+    if (hasHiddenDotSegment(url.pathname)) {
+      throw new ResourceTokensError(
+        'ambiguous_path',
+        `the path of a request to ${resource.name} holds an encoded dot segment (such as ..%2F, %2e%2e or ..;) that a server may resolve outside the resource: refused, nothing was sent`,
+      )
+    }
+    return resource
+  }
+}
+
+/** Rounds of percent-decoding looked through: double (and triple) encoding is what proxy chains undo. */
+const DECODE_ROUNDS = 3
+const SEPARATOR = /\/|\\|%2f|%5c/i
+
+/**
+ * True when `path`, split on `/`, `\`, `%2F` and `%5C` (any case) with `;` parameters dropped, has a segment that
+ * is `.` or `..` once `%2e` is read as a dot; checked again after each round of percent-decoding.
+ */
+export function hasHiddenDotSegment(path: string): boolean {
+  let current = path
+  for (let round = 0; round <= DECODE_ROUNDS; round++) {
+    for (const segment of current.split(SEPARATOR)) {
+      const name = segment.split(';', 1)[0]?.replace(/%2e/gi, '.')
+      if (name === '.' || name === '..') return true
+    }
+    const decoded = decodeOnce(current)
+    if (decoded === current) return false
+    current = decoded
+  }
+  // Still encoded after every round: nobody legitimate nests encodings that deep.
+  return true
+}
+
+/** One round of percent-decoding of `%XX` (valid hex only, bytes as Latin-1: only ASCII matters here). */
+function decodeOnce(path: string): string {
+  return path.replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)))
 }
 
 function toUrl(input: string | URL): URL | undefined {

@@ -37,6 +37,11 @@ export class ResourceRegistry {
     return this.#matcher.match(input)
   }
 
+  /** As {@link match}, but refuses a resource URL whose path hides a dot segment (as {@link ResourceMatcher.resolve}). */
+  resolve(input: string | URL): RegisteredResource | undefined {
+    return this.#matcher.resolve(input)
+  }
+
   registrationOf(resource: RegisteredResource): ResourceRegistration {
     return this.#runtime.get(resource.id) ?? 'configured'
   }

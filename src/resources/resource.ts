@@ -26,9 +26,15 @@ export interface ResourceDefinition {
   name?: string
   /**
    * Request a DPoP-bound (RFC 9449) token for this resource and send it with a fresh proof on every request.
-   * Defaults to `false`.
+   * - `true`: a provider that answers with a plain Bearer token instead (RFC 9449 section 5 lets it) is accepted
+   *   with a warning, and the Bearer token is used.
+   * - `'required'`: such an answer is refused with `invalid_token_response` (the refresh token is kept, the Bearer
+   *   token is neither cached nor sent): for apps that rely on sender-constrained tokens.
+   *
+   * Defaults to `false`. `true` does not refuse because the resource server, not the client, enforces DPoP
+   * binding, and a provider that does not bind tokens for this client would otherwise fail every request.
    */
-  dpop?: boolean
+  dpop?: boolean | 'required'
 }
 
 /** A resource after validation: parsed once, immutable. */
@@ -42,6 +48,8 @@ export interface RegisteredResource {
   readonly scope: string
   readonly indicator: string | undefined
   readonly dpop: boolean
+  /** `dpop: 'required'`: a Bearer token issued instead of a DPoP-bound one is refused. */
+  readonly dpopRequired: boolean
   /** True when http is used on loopback, so protocol helpers must allow it. */
   readonly insecureLoopback: boolean
 }

@@ -26,9 +26,15 @@ export interface MemoryStoreOptions {
    * sweep, amortised, so memory comes back under load as well as when idle. Defaults to 60000.
    */
   sweepIntervalMs?: number
+  /**
+   * Most transient records of one `group` (one grant key's pending logins) kept at once; past it that group's oldest
+   * are dropped, never another group's. Defaults to 10.
+   */
+  maxTransientPerGroup?: number
 }
 
 const DEFAULT_MAX_TRANSIENT = 10_000
+const DEFAULT_MAX_TRANSIENT_PER_GROUP = 10
 const DEFAULT_SWEEP_INTERVAL_MS = 60_000
 /** A full sweep runs after this many writes at least, or after as many writes as there are records: O(1) per write, amortised. */
 const MIN_WRITES_PER_SWEEP = 1024
@@ -51,6 +57,10 @@ export class MemoryStore implements TokenStore {
   readonly #entries = new Map<string, Entry>()
   /** Transient records: key to the sequence number of its last transient write. */
   readonly #transient = new Map<string, number>()
+  /** Transient records by group, oldest first (at most `maxTransientPerGroup` each); a group goes when it is empty. */
+  readonly #groups = new Map<string, string[]>()
+  /** The group of each transient record that has one. */
+  readonly #groupOf = new Map<string, string>()
   /**
    * Transient writes in order, oldest first, from `#head` on; an item whose sequence number is no longer the key's
    * is stale and skipped. (Not the Map's own order: taking a Map's first key after many deletions from its front
@@ -63,6 +73,7 @@ export class MemoryStore implements TokenStore {
   readonly #listeners = new Set<(key: string) => void>()
   readonly #now: () => number
   readonly #maxTransient: number
+  readonly #maxPerGroup: number
   readonly #sweepIntervalMs: number
   /** Records and locks that can expire; the timer runs only while there are some. */
   #expiring = 0
@@ -71,16 +82,25 @@ export class MemoryStore implements TokenStore {
 
   /** @throws {ResourceTokensConfigError} `invalid_config` when an option has the wrong type or range. */
   constructor(options: MemoryStoreOptions = {}) {
-    const { now = Date.now, maxTransientEntries = DEFAULT_MAX_TRANSIENT, sweepIntervalMs = DEFAULT_SWEEP_INTERVAL_MS } = options ?? {}
+    const {
+      now = Date.now,
+      maxTransientEntries = DEFAULT_MAX_TRANSIENT,
+      sweepIntervalMs = DEFAULT_SWEEP_INTERVAL_MS,
+      maxTransientPerGroup = DEFAULT_MAX_TRANSIENT_PER_GROUP,
+    } = options ?? {}
     if (typeof now !== 'function') throw new ResourceTokensConfigError('"now" must be a function')
     if (!(Number.isSafeInteger(maxTransientEntries) && maxTransientEntries > 0)) {
       throw new ResourceTokensConfigError('"maxTransientEntries" must be a positive integer')
+    }
+    if (!(Number.isSafeInteger(maxTransientPerGroup) && maxTransientPerGroup > 0)) {
+      throw new ResourceTokensConfigError('"maxTransientPerGroup" must be a positive integer')
     }
     if (!(Number.isFinite(sweepIntervalMs) && sweepIntervalMs > 0)) {
       throw new ResourceTokensConfigError('"sweepIntervalMs" must be a positive number')
     }
     this.#now = now
     this.#maxTransient = maxTransientEntries
+    this.#maxPerGroup = maxTransientPerGroup
     this.#sweepIntervalMs = sweepIntervalMs
   }
 
@@ -182,6 +202,8 @@ export class MemoryStore implements TokenStore {
     this.#countExpiring((expiresAt === undefined ? 0 : 1) - (previous?.expiresAt === undefined ? 0 : 1))
     this.#entries.set(key, { value, expiresAt })
     this.#transient.delete(key)
+    this.#leaveGroup(key)
+    if (options.transient === true && options.group !== undefined) this.#joinGroup(key, options.group)
     if (options.transient === true) {
       const seq = ++this.#seq
       this.#transient.set(key, seq)
@@ -212,11 +234,36 @@ export class MemoryStore implements TokenStore {
     }
   }
 
+  /** Adds a transient record to its group; past the group's cap its oldest record is dropped (and announced). */
+  #joinGroup(key: string, group: string): void {
+    const members = this.#groups.get(group) ?? []
+    members.push(key)
+    this.#groups.set(group, members)
+    this.#groupOf.set(key, group)
+    while (members.length > this.#maxPerGroup) {
+      const oldest = members[0] as string
+      this.#remove(oldest)
+      this.#notify(oldest)
+    }
+  }
+
+  #leaveGroup(key: string): void {
+    const group = this.#groupOf.get(key)
+    if (group === undefined) return
+    this.#groupOf.delete(key)
+    const members = this.#groups.get(group)
+    if (members === undefined) return
+    const at = members.indexOf(key)
+    if (at >= 0) members.splice(at, 1)
+    if (members.length === 0) this.#groups.delete(group)
+  }
+
   #remove(key: string): boolean {
     const entry = this.#entries.get(key)
     if (entry === undefined) return false
     this.#entries.delete(key)
     this.#transient.delete(key)
+    this.#leaveGroup(key)
     if (entry.expiresAt !== undefined) this.#countExpiring(-1)
     return true
   }

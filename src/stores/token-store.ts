@@ -72,4 +72,10 @@ export interface StoreWriteOptions {
    * grants. Stores that do not bound their memory ignore it. Default `false`.
    */
   transient?: boolean
+  /**
+   * With `transient`: the flow the record belongs to (one grant key's pending logins). A store that bounds its
+   * memory may also cap the transient records of one group, oldest first, so that one key's flood only ever
+   * drops that key's own pending records. Stores that do not bound their memory ignore it.
+   */
+  group?: string
 }

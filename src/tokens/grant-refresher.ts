@@ -3,7 +3,8 @@ import type * as client from 'openid-client'
 import type { ResolvedOptions } from '../config/options.js'
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
 import type { DeadRefreshTokens, RefreshFailure } from '../grants/dead-refresh-token.js'
-import type { CachedToken, GrantRecord } from '../grants/grant-record.js'
+import { refreshExpiresAt, type CachedToken, type GrantRecord } from '../grants/grant-record.js'
+import type { LockLease } from '../grants/grant-lock.js'
 import type { GrantRepository, GrantSnapshot } from '../grants/grant-repository.js'
 import type { GrantWriter } from '../grants/grant-writer.js'
 import { loginRequired } from '../grants/grant-writer.js'
@@ -17,6 +18,7 @@ import { covers, notCovered } from './grant-coverage.js'
 import { FULL_SCOPE_SLOT } from './downscoping/downscoping.js'
 import type { GrantDPoP } from './grant-dpop.js'
 import type { ScopeCheck } from './scope-check.js'
+import { tokenRefusal } from './token-check.js'
 
 /** What a refresh asks for and where its token goes. */
 export interface RefreshRequest {
@@ -25,6 +27,8 @@ export interface RefreshRequest {
   readonly parameters: URLSearchParams
   /** The grant's cache slot the token is stored in. */
   readonly slot: string
+  /** The grant lock this refresh runs under: checked right before the refresh token is sent. */
+  readonly lease?: LockLease | undefined
 }
 
 /**
@@ -72,6 +76,8 @@ export class GrantRefresher {
     try {
       const startedAt = this.#options.now()
       let response: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers
+      // A holder that lost the lock (a stall past its TTL) must not send the refresh token: another may be sending it.
+      checkLease(request.lease, resource)
       try {
         response = await this.#provider.refresh(rotation.refreshToken, request.parameters, dpop, { resource: resource.name, grant: keys.ref })
       } catch (err) {
@@ -86,12 +92,19 @@ export class GrantRefresher {
         throw new ResourceTokensError('invalid_id_token', `refresh for ${resource.name}: the refreshed ID token names another subject or issuer; the grant was removed`)
       }
       const { token, evidence } = toCachedToken(response, resource, startedAt, this.#options)
-      // Without down-scoping the token is meant to carry everything: nothing to compare.
-      const refusal = slot === FULL_SCOPE_SLOT ? undefined : this.#scopes.check(keys.ref, evidence, resource)
+      // A malformed value or a Bearer token for a `dpop: 'required'` resource is refused like a scope refusal: the
+      // response's rotated refresh token is still stored. Without down-scoping the token is meant to carry
+      // everything: no scope to compare.
+      const refusal = tokenRefusal(token, resource) ?? (slot === FULL_SCOPE_SLOT ? undefined : this.#scopes.check(keys.ref, evidence, resource))
       const rotated = response.refresh_token !== undefined && response.refresh_token !== snapshot.record.refreshToken
       // Even a refused token's response may carry a rotated refresh token: it is stored, never dropped.
       const refreshedSid = response.claims()?.['sid']
-      const update = { refreshToken: response.refresh_token, idToken: response.id_token, sid: typeof refreshedSid === 'string' ? refreshedSid : undefined }
+      const update = {
+        refreshToken: response.refresh_token,
+        idToken: response.id_token,
+        sid: typeof refreshedSid === 'string' ? refreshedSid : undefined,
+        refreshExpiresAt: refreshExpiresAt(response, startedAt),
+      }
       const written = await this.#writer.store(keys, snapshot, update, slot, refusal === undefined ? token : undefined)
       if (!written) {
         // The grant was removed (logout) or replaced (a new login under the same key) while we refreshed: what
@@ -154,6 +167,18 @@ export class GrantRefresher {
     }
     throw tokenEndpointError(failure, err, `refresh for ${resource.name}`)
   }
+}
+
+/**
+ * Throws `lock_timeout` when the grant lock is no longer surely ours: nothing was sent, the grant is untouched, and
+ * the next call tries again under the lock.
+ */
+export function checkLease(lease: LockLease | undefined, resource: RegisteredResource): void {
+  if (lease === undefined || lease.held()) return
+  throw new ResourceTokensError(
+    'lock_timeout',
+    `the grant refresh lock was lost before the token request for ${resource.name} (held past lockTtlMs, e.g. an event-loop stall): nothing was sent`,
+  )
 }
 
 /** A refreshed ID token must name the same user at the same issuer (OpenID Connect Core 12.2). */

@@ -8,6 +8,7 @@ import type { ProviderClient } from '../protocol/provider-client.js'
 import type { RegisteredResource } from '../resources/resource.js'
 import { toCachedToken } from './cached-token.js'
 import { restrictionTo } from './downscoping/downscoping.js'
+import { tokenRefusal } from './token-check.js'
 import type { TokenSource } from './token-source.js'
 import { NOOP_TELEMETRY, type Telemetry } from '../telemetry/telemetry.js'
 
@@ -70,6 +71,8 @@ export class ServiceTokens {
       throw tokenEndpointError(classifyProviderError(err), err, `client_credentials for ${resource.name}`)
     }
     const { token } = toCachedToken(response, resource, startedAt, this.options)
+    const refusal = tokenRefusal(token, resource)
+    if (refusal !== undefined) throw refusal
     this.#cache.set(resource.id, token)
     this.events.emit('token', { grant: 'service', resource: resource.name, scope: token.scope, tokenType: token.type, expiresIn: response.expires_in, rotated: false })
     return token

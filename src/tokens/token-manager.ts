@@ -98,13 +98,13 @@ export class TokenManager {
     const { lock, grants, downscoping, events, logger } = this.#parts
     return lock.run(
       keys.lock,
-      async () => {
+      async (lease) => {
         const snapshot = await grants.readFresh(keys.grant)
         if (snapshot === undefined) throw loginRequired()
         const cached = snapshot.record.tokens[slot]
         if (cached !== undefined && this.#usable(cached, rejected)) return cached
         try {
-          return await downscoping.obtain(keys, snapshot, resource)
+          return await downscoping.obtain(keys, snapshot, resource, lease)
         } catch (err) {
           const code = err instanceof ResourceTokensError ? err.code : 'token_endpoint_unavailable'
           events.emit('refresh_failed', { grant: keys.ref, resource: resource.name, code })

@@ -43,7 +43,7 @@ expectTypeOf<ResourceClientOptions['store']>().toEqualTypeOf<TokenStore | undefi
 
 // A resource is a URL and a scope; indicator, name and dpop are optional.
 expectTypeOf<{ url: string; scope: string }>().toExtend<ResourceDefinition>()
-expectTypeOf<ResourceDefinition>().toHaveProperty('dpop').toEqualTypeOf<boolean | undefined>()
+expectTypeOf<ResourceDefinition>().toHaveProperty('dpop').toEqualTypeOf<boolean | 'required' | undefined>()
 
 // The MemoryStore is a TokenStore, usable as `store`.
 expectTypeOf<MemoryStore>().toExtend<TokenStore>()

@@ -29,6 +29,8 @@ type DocumentedCodes =
   | 'too_many_resources'
   | 'insufficient_user_authentication'
   | 'invalid_logout_token'
+  | 'ambiguous_path'
+  | 'invalid_token_response'
 expectTypeOf<ResourceTokensErrorCode>().toEqualTypeOf<DocumentedCodes>()
 
 declare const err: ResourceTokensError

@@ -104,7 +104,7 @@ describe('createResourceClient options', () => {
     await rejectsConfig(withResource(1, { indicator: 'https://calendar.example.com/#frag' }), '"resources[1].indicator" must not have a fragment (RFC 8707)')
     await rejectsConfig(withResource(1, { indicator: 'calendar' }), '"resources[1].indicator" must be an absolute URL')
     await rejectsConfig(withResource(1, { indicator: '' }), '"resources[1].indicator" must be a non-empty string')
-    await rejectsConfig(withResource(0, { dpop: 'yes' }), '"resources[0].dpop" must be a boolean')
+    await rejectsConfig(withResource(0, { dpop: 'yes' }), '"resources[0].dpop" must be true, false or "required"')
     await rejectsConfig(withResource(0, { name: '' }), '"resources[0].name" must be a non-empty string')
   })
 

@@ -1,4 +1,5 @@
 import type { CachedToken } from '../../grants/grant-record.js'
+import type { LockLease } from '../../grants/grant-lock.js'
 import type { GrantSnapshot } from '../../grants/grant-repository.js'
 import type { GrantKeys } from '../../grants/store-keys.js'
 import type { RegisteredResource } from '../../resources/resource.js'
@@ -13,8 +14,11 @@ export const FULL_SCOPE_SLOT = '*'
 export interface Downscoping {
   /** Where the resource's token is cached in the grant record. */
   slot(resource: RegisteredResource): string
-  /** Obtains a token for `resource` from the provider and stores it; the caller holds the grant lock. */
-  obtain(keys: GrantKeys, snapshot: GrantSnapshot, resource: RegisteredResource): Promise<CachedToken>
+  /**
+   * Obtains a token for `resource` from the provider and stores it; the caller holds the grant lock, whose `lease`
+   * is checked right before each token request.
+   */
+  obtain(keys: GrantKeys, snapshot: GrantSnapshot, resource: RegisteredResource, lease?: LockLease): Promise<CachedToken>
 }
 
 /** The `scope` and RFC 8707 `resource` parameters that restrict a token to `resource`. */

@@ -1,4 +1,5 @@
 import type { CachedToken } from '../../grants/grant-record.js'
+import type { LockLease } from '../../grants/grant-lock.js'
 import type { GrantSnapshot } from '../../grants/grant-repository.js'
 import type { GrantKeys } from '../../grants/store-keys.js'
 import type { RegisteredResource } from '../../resources/resource.js'
@@ -13,7 +14,7 @@ export class NoDownscoping implements Downscoping {
     return FULL_SCOPE_SLOT
   }
 
-  obtain(keys: GrantKeys, snapshot: GrantSnapshot, resource: RegisteredResource): Promise<CachedToken> {
-    return this.refresher.refresh(keys, snapshot, { resource, parameters: new URLSearchParams(), slot: FULL_SCOPE_SLOT })
+  obtain(keys: GrantKeys, snapshot: GrantSnapshot, resource: RegisteredResource, lease?: LockLease): Promise<CachedToken> {
+    return this.refresher.refresh(keys, snapshot, { resource, parameters: new URLSearchParams(), slot: FULL_SCOPE_SLOT, lease })
   }
 }

@@ -1,6 +1,7 @@
 import type * as client from 'openid-client'
 import type { ResolvedOptions } from '../../config/options.js'
 import type { CachedToken } from '../../grants/grant-record.js'
+import type { LockLease } from '../../grants/grant-lock.js'
 import type { GrantRepository, GrantSnapshot } from '../../grants/grant-repository.js'
 import { loginRequired, type GrantWriter } from '../../grants/grant-writer.js'
 import type { GrantKeys } from '../../grants/store-keys.js'
@@ -10,8 +11,9 @@ import type { ProviderClient } from '../../protocol/provider-client.js'
 import type { RegisteredResource } from '../../resources/resource.js'
 import { toCachedToken } from '../cached-token.js'
 import type { GrantDPoP } from '../grant-dpop.js'
-import type { GrantRefresher } from '../grant-refresher.js'
+import { checkLease, type GrantRefresher } from '../grant-refresher.js'
 import type { ScopeCheck } from '../scope-check.js'
+import { tokenRefusal } from '../token-check.js'
 import { FULL_SCOPE_SLOT, restrictionTo, type Downscoping } from './downscoping.js'
 
 /** What the token-exchange strategy works with. */
@@ -41,13 +43,13 @@ export class TokenExchangeDownscoping implements Downscoping {
     return resource.id
   }
 
-  async obtain(keys: GrantKeys, snapshot: GrantSnapshot, resource: RegisteredResource, fresh = false): Promise<CachedToken> {
+  async obtain(keys: GrantKeys, snapshot: GrantSnapshot, resource: RegisteredResource, lease?: LockLease, fresh = false): Promise<CachedToken> {
     const { provider, grants, refresher, writer, dpop: grantDPoP, scopes, events, options } = this.#parts
     let subject = fresh ? undefined : snapshot.record.tokens[FULL_SCOPE_SLOT]
     let current = snapshot
     const cachedSubject = subject !== undefined && options.now() < subject.refreshAt
     if (subject === undefined || !cachedSubject) {
-      subject = await refresher.refresh(keys, snapshot, { resource, parameters: new URLSearchParams(), slot: FULL_SCOPE_SLOT })
+      subject = await refresher.refresh(keys, snapshot, { resource, parameters: new URLSearchParams(), slot: FULL_SCOPE_SLOT, lease })
       const reread = await grants.readFresh(keys.grant)
       if (reread === undefined || reread.record.grantId !== snapshot.record.grantId) throw loginRequired()
       current = reread
@@ -56,17 +58,18 @@ export class TokenExchangeDownscoping implements Downscoping {
     if (resource.dpop) ({ handle: dpop, snapshot: current } = await grantDPoP.forRequest(keys, current))
     const startedAt = options.now()
     let response: client.TokenEndpointResponse
+    checkLease(lease, resource)
     try {
       response = await provider.exchange(subject.value, restrictionTo(resource), dpop, { resource: resource.name, grant: keys.ref })
     } catch (err) {
       const failure = classifyProviderError(err)
       // A cached subject token the provider no longer accepts (revoked, expired early) says nothing about the
       // grant: once more with a subject token fresh from the refresh token.
-      if (failure.kind === 'invalid_grant' && cachedSubject) return this.obtain(keys, current, resource, true)
+      if (failure.kind === 'invalid_grant' && cachedSubject) return this.obtain(keys, current, resource, lease, true)
       throw tokenEndpointError(failure.kind === 'invalid_grant' ? { kind: 'oauth_error', error: 'invalid_grant', status: failure.status, description: undefined } : failure, err, `token exchange for ${resource.name}`)
     }
     const { token, evidence } = toCachedToken(response, resource, startedAt, options)
-    const refusal = scopes.check(keys.ref, evidence, resource)
+    const refusal = tokenRefusal(token, resource) ?? scopes.check(keys.ref, evidence, resource)
     if (refusal !== undefined) throw refusal
     if (!(await writer.store(keys, current, {}, resource.id, token))) throw loginRequired()
     events.emit('token', { grant: keys.ref, resource: resource.name, scope: token.scope, tokenType: token.type, expiresIn: response.expires_in, rotated: false })

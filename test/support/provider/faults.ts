@@ -2,8 +2,22 @@
 // overloaded or cut off, which oidc-provider itself never does on demand.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
-/** An HTTP answer to send instead of the provider's, or `'reset'` for a destroyed socket. */
-export type TokenFault = { status: number; body?: string; contentType?: string } | 'reset'
+/**
+ * An HTTP answer to send instead of the provider's, `'reset'` for a destroyed socket, or the provider's own
+ * successful answer with its `access_token` rewritten (something in front of the token endpoint corrupting it:
+ * the request still reaches oidc-provider, so a refresh token rotates for real).
+ */
+export type TokenFault = { status: number; body?: string; contentType?: string } | 'reset' | AccessTokenRewrite
+
+/** Rewrites the `access_token` of the provider's successful answer. */
+export interface AccessTokenRewrite {
+  accessToken: (issued: string) => string
+}
+
+/** True for a fault that lets the request through and rewrites the answer. */
+export function isRewrite(fault: TokenFault): fault is AccessTokenRewrite {
+  return typeof fault === 'object' && 'accessToken' in fault
+}
 
 /** What a failing revocation endpoint answers unless a test says otherwise. */
 export const DEFAULT_REVOCATION_FAULT: TokenFault = { status: 503, body: '{"error":"temporarily_unavailable"}' }
@@ -24,7 +38,7 @@ export class FaultQueue {
 }
 
 /** Sends an injected failure: a destroyed socket for 'reset', else the given response. */
-export function sendFault(req: IncomingMessage, res: ServerResponse, fault: TokenFault): void {
+export function sendFault(req: IncomingMessage, res: ServerResponse, fault: Exclude<TokenFault, AccessTokenRewrite>): void {
   if (fault === 'reset') {
     req.socket.destroy()
     return

@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 import { readAll } from '../http.js'
-import type { TokenFault } from './faults.js'
+import type { AccessTokenRewrite, TokenFault } from './faults.js'
 import type { Instrumentation, TokenRequestRecord } from './instrumentation.js'
 import { rewriteDiscovery, rewritesDiscovery, type InteropQuirks } from './interop-quirks.js'
 import { editJsonResponse, rewriteResponse } from './interpose.js'
@@ -47,6 +47,10 @@ export interface ProviderQuirks extends InteropQuirks {
   opaqueSub?: boolean
   /** ID tokens carry `auth_time: 0`. */
   authTimeZero?: boolean
+  /** Token responses that carry a refresh token also say `refresh_expires_in` (seconds), as Keycloak does. */
+  refreshExpiresIn?: number
+  /** The token endpoint ignores DPoP: the `DPoP` header is dropped before oidc-provider sees it, so it issues Bearer tokens. */
+  ignoreDPoP?: boolean
 }
 
 /** The HTML error page some providers answer with. */
@@ -104,7 +108,7 @@ export class ConcurrentRefreshes {
   }
 
   /** What an overlapping refresh gets. */
-  fault(): TokenFault {
+  fault(): Exclude<TokenFault, AccessTokenRewrite> {
     if (this.#quirks.concurrentRefresh === 'server-error') return HTML_500
     return { status: 400, body: JSON.stringify({ error: 'invalid_grant', error_description: 'concurrent use' }) }
   }
@@ -130,10 +134,17 @@ export interface TokenResponseQuirkContext {
 export function rewriteTokenResponse(ctx: TokenResponseQuirkContext, res: ServerResponse, record: TokenRequestRecord, refreshToken: string | null): void {
   const { quirks } = ctx
   const narrowsSameToken = quirks.narrowRefreshToken === 'same' || (quirks.stickyResource === true && ctx.rotateRefreshToken === false)
-  if (quirks.errorBody === undefined && quirks.noIdTokenOnRefresh !== true && !narrowsSameToken) return
+  if (quirks.errorBody === undefined && quirks.noIdTokenOnRefresh !== true && !narrowsSameToken && quirks.refreshExpiresIn === undefined) return
   rewriteResponse(res, (status, body) => {
     if (status >= 400 && quirks.errorBody === 'empty-400') return { status: 400, body: '' }
     if (status >= 400 && quirks.errorBody === 'html-500') return { ...HTML_500 }
+    // quirk refreshExpiresIn: the refresh token's lifetime in every response that carries one
+    if (status === 200 && quirks.refreshExpiresIn !== undefined) {
+      const json = JSON.parse(body) as Record<string, unknown>
+      if (typeof json['refresh_token'] === 'string') json['refresh_expires_in'] = quirks.refreshExpiresIn
+      if (record.grantType === 'refresh_token' && quirks.noIdTokenOnRefresh === true) delete json['id_token']
+      return { status, body: JSON.stringify(json), contentType: 'application/json; charset=utf-8' }
+    }
     if (status !== 200 || record.grantType !== 'refresh_token') return undefined
     if (refreshToken !== null && narrowsSameToken) {
       // Not rotated: the token presented is the one that keeps only what was asked.

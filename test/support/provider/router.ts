@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 import { readAll } from '../http.js'
-import { type FaultQueue, sendFault } from './faults.js'
+import { type FaultQueue, isRewrite, sendFault } from './faults.js'
 import { answerInteraction } from './headless-login.js'
 import type { Instrumentation } from './instrumentation.js'
 import { replayRequest } from './interpose.js'
@@ -48,7 +48,7 @@ async function handleParRequest(ctx: RouterContext, req: IncomingMessage, res: S
 /** Answers with an armed fault, else lets oidc-provider revoke. */
 async function handleRevocationRequest(ctx: RouterContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const fault = ctx.revocationFaults.next() ?? revocationAnswer(ctx.quirks)
-  if (!fault) return ctx.callback(req, res)
+  if (!fault || isRewrite(fault)) return ctx.callback(req, res)
   await readAll(req) // drain, so a keep-alive connection stays usable
   sendFault(req, res, fault)
 }

@@ -3,10 +3,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 import { readAll } from '../http.js'
-import { type FaultQueue, sendFault } from './faults.js'
+import { type FaultQueue, isRewrite, sendFault } from './faults.js'
 import type { Instrumentation } from './instrumentation.js'
 import { rewriteRefreshRequest, rewritesTokenResponses, rewriteTokenResponse as rewriteInteropResponse } from './interop-quirks.js'
-import { replayRequest, rewriteResponse } from './interpose.js'
+import { editJsonResponse, replayRequest, rewriteResponse } from './interpose.js'
 import type { RequestListener } from './oidc-provider-module.js'
 import { type ConcurrentRefreshes, rewriteTokenResponse, type TokenResponseQuirkContext, tokenRequestToReplay } from './quirks.js'
 
@@ -30,7 +30,11 @@ export async function handleTokenRequest(ctx: TokenEndpointContext, req: Incomin
   const concurrent = ctx.concurrentRefreshes.overlaps(record, res)
   await ctx.instrumentation.hook?.({ grantType: record.grantType, body })
 
-  if (fault) {
+  if (fault !== undefined && isRewrite(fault)) {
+    editJsonResponse(res, (json) => {
+      if (typeof json['access_token'] === 'string') json['access_token'] = fault.accessToken(json['access_token'])
+    })
+  } else if (fault) {
     record.status = fault === 'reset' ? 0 : fault.status
     sendFault(req, res, fault)
     return
@@ -46,6 +50,8 @@ export async function handleTokenRequest(ctx: TokenEndpointContext, req: Incomin
   const replayed = resourceRewritten === undefined
     ? tokenRequestToReplay(ctx.quirks, record, body, raw)
     : tokenRequestToReplay(ctx.quirks, record, resourceRewritten, Buffer.from(resourceRewritten.toString(), 'utf8'))
+  // quirk ignoreDPoP: the proof never reaches oidc-provider, which then issues a Bearer token
+  if (ctx.quirks.ignoreDPoP === true) delete req.headers['dpop']
   rewriteTokenResponse(ctx, res, record, body.get('refresh_token'))
   if (rewritesTokenResponses(ctx.quirks)) rewriteResponse(res, (status, text) => rewriteInteropResponse(ctx.quirks, record.grantType, status, text))
   res.once('finish', () => {
