@@ -65,7 +65,9 @@ test('a login and the two API calls, as the Prometheus endpoint reports them', {
     assert.equal(sample(scrape, 'resource_tokens_cache_lookups_total', { resource_tokens_resource: resource, resource_tokens_cache_result: 'miss' }) >= 1, true)
   }
   assert.ok(sample(scrape, 'resource_tokens_guard_verifications_total', { resource_tokens_outcome: 'ok' }) >= 2, 'both APIs verified a token')
-  assert.ok(sample(scrape, 'resource_tokens_token_request_duration_count', { resource_tokens_token_request_kind: 'refresh' }) === 2)
+  // Three refreshes: contacts, calendar, and the tools API the demo discovered at run time (RFC 9728).
+  assert.equal(sample(scrape, 'resource_tokens_token_requests_total', { resource_tokens_token_request_kind: 'refresh', resource_tokens_resource: 'tools API (demo)', resource_tokens_outcome: 'ok' }), 1, 'one refresh for the discovered tools API')
+  assert.equal(sample(scrape, 'resource_tokens_token_request_duration_count', { resource_tokens_token_request_kind: 'refresh' }), 3)
   assert.ok(sample(scrape, 'resource_tokens_store_operation_duration_count', {}) > 0)
   // The scrape is public to whoever reaches the port: nothing in it may identify a user or a token.
   assert.doesNotMatch(scrape, /alice|eyJ[\w-]+\.|resource_tokens_grant=/)
