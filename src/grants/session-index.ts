@@ -75,7 +75,8 @@ export class SessionIndex {
 
   /** Adds the grant under `digest` to the index of its `sid` and of its `sub` (each when present). */
   async add(digest: string, record: GrantRecord): Promise<void> {
-    const until = this.#now() + this.#ttlSeconds * 1000
+    // An entry lives as long as the grant record can: no longer than its refresh token when the provider said so.
+    const until = Math.min(this.#now() + this.#ttlSeconds * 1000, record.refreshExpiresAt ?? Number.POSITIVE_INFINITY)
     for (const [kind, value] of claimsOf(record)) {
       await this.#update(this.#storeKey(this.#keys[0] as Buffer, kind, value), (grants) => [
         ...grants.filter((g) => g.digest !== digest || g.grantId !== record.grantId),

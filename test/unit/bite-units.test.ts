@@ -23,8 +23,18 @@ describe('challengeError', () => {
       error: 'invalid_token',
       scope: 'a b',
       resourceMetadata: 'https://rs/.well-known/x',
+      acrValues: undefined,
+      maxAge: undefined,
     })
-    assert.deepEqual(challengeError([challenge('dpop', { error: 'use_dpop_nonce' })]), { error: 'use_dpop_nonce', scope: undefined, resourceMetadata: undefined })
+    assert.deepEqual(challengeError([challenge('dpop', { error: 'use_dpop_nonce' })]), { error: 'use_dpop_nonce', scope: undefined, resourceMetadata: undefined, acrValues: undefined, maxAge: undefined })
+    // RFC 9470 step-up parameters, as sent.
+    assert.deepEqual(challengeError([challenge('bearer', { error: 'insufficient_user_authentication', acr_values: 'mfa pwd', max_age: '30' })]), {
+      error: 'insufficient_user_authentication',
+      scope: undefined,
+      resourceMetadata: undefined,
+      acrValues: 'mfa pwd',
+      maxAge: '30',
+    })
   })
 
   test('other schemes and challenges without an error are skipped; none gives undefined', () => {
