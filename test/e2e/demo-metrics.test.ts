@@ -1,4 +1,4 @@
-// The demo's metrics endpoint after a real login and the two API calls it makes, in a real browser:
+// The demo's metrics endpoint after a real login and the three API calls it makes, in a real browser:
 // scraped in the Prometheus text format, the scrape kept in test-artifacts/metrics.txt (README shows one).
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
@@ -34,7 +34,7 @@ function sample(scrape: string, name: string, labels: Record<string, string>): n
   return total
 }
 
-test('a login and the two API calls, as the Prometheus endpoint reports them', { timeout: 60_000 }, async () => {
+test('a login and the three API calls, as the Prometheus endpoint reports them', { timeout: 60_000 }, async () => {
   const before = await (await fetch(demo.metricsUrl)).text()
   assert.equal(sample(before, 'resource_tokens_logins_total', {}), 0)
 
