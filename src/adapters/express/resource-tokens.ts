@@ -6,9 +6,10 @@ import express, { type ErrorRequestHandler, type NextFunction, type Request, typ
 
 import type { ResourceClient } from '../../client/resource-client.js'
 import { ResourceTokensConfigError, ResourceTokensError } from '../../errors/resource-tokens-error.js'
-import { buildHandlers, type ParsedForm } from '../../web/handlers.js'
+import { assertClient, type ParsedForm } from '../../web/handler-context.js'
+import { buildHandlers, type WebHandlers } from '../../web/handlers.js'
 import { webRequestFrom } from '../../web/node-request.js'
-import { resolveWebOptions } from '../../web/options.js'
+import { resolveWebOptions, type ResolvedWebOptions } from '../../web/options.js'
 import { failureResponse } from '../../web/responses.js'
 import type { LogoutEvent } from './logout-event.js'
 import type { ExpressAdapterOptions } from './options.js'
@@ -85,13 +86,44 @@ export interface ExpressResourceTokens {
  */
 export function resourceTokens(client: ResourceClient, options: ExpressAdapterOptions): ExpressResourceTokens {
   assertClient(client)
+  const exchanges: Exchanges = new WeakMap()
+  const config = resolveExpressOptions(options, exchanges)
+  const ctx: ExpressContext = {
+    web: buildHandlers(client, config),
+    config,
+    exchanges,
+    parseForm: express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 }),
+  }
+  return Object.freeze({
+    router: createRouter(ctx),
+    mountPath: ctx.web.mountPath,
+    paths: ctx.web.paths,
+    requireLogin: loginMiddleware(ctx, true),
+    optionalLogin: loginMiddleware(ctx, false),
+    verifyCsrf: verifyCsrfMiddleware(ctx),
+    handleLoginRequired: loginRequiredErrorMiddleware(ctx),
+    csrfField: ctx.web.csrfField,
+    csrfHeader: ctx.web.csrfHeader,
+  })
+}
+
+/** The Express request and response behind each Request given to the web handlers, for the `onLogout` hook. */
+type Exchanges = WeakMap<globalThis.Request, { req: Request; res: Response }>
+
+/** What the adapter's routes and middleware share. */
+interface ExpressContext {
+  readonly web: WebHandlers
+  readonly config: ResolvedWebOptions
+  readonly exchanges: Exchanges
+  readonly parseForm: ReturnType<typeof express.urlencoded>
+}
+
+/** The web options, with the Express `onLogout` hook (which wants req and res) wrapped as the web one. */
+function resolveExpressOptions(options: ExpressAdapterOptions, exchanges: Exchanges): ResolvedWebOptions {
   if (typeof options !== 'object' || options === null) throw new ResourceTokensConfigError('options must be an object with at least "baseUrl"')
   const { onLogout, ...rest } = options
   if (onLogout !== undefined && typeof onLogout !== 'function') throw new ResourceTokensConfigError('"onLogout" must be a function')
-
-  // The Express hook wants req and res; the web handlers know the Request they were given.
-  const exchanges = new WeakMap<globalThis.Request, { req: Request; res: Response }>()
-  const config = resolveWebOptions({
+  return resolveWebOptions({
     ...rest,
     ...(onLogout === undefined
       ? {}
@@ -104,92 +136,101 @@ export function resourceTokens(client: ResourceClient, options: ExpressAdapterOp
           },
         }),
   })
-  const web = buildHandlers(client, config)
-  const parseForm = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 })
-  const toWeb = (req: Request, res?: Response): globalThis.Request => {
-    const request = webRequestFrom(req.method, req.originalUrl, req.headers, config.origin)
-    if (res !== undefined) exchanges.set(request, { req, res })
-    return request
-  }
+}
 
-  /** The form of a URL-encoded body (parsed here, or by the app before); `null` when it cannot be read. */
-  const readForm = (req: Request, res: Response): Promise<ParsedForm | null> => new Promise((resolve) => {
-    parseForm(req, res, (err?: unknown) => {
+/** The Request the web handlers see; with `res`, remembered for the `onLogout` hook. */
+function toWeb(ctx: ExpressContext, req: Request, res?: Response): globalThis.Request {
+  const request = webRequestFrom(req.method, req.originalUrl, req.headers, ctx.config.origin)
+  if (res !== undefined) ctx.exchanges.set(request, { req, res })
+  return request
+}
+
+/** The form of a URL-encoded body (parsed here, or by the app before); `null` when it cannot be read. */
+function readForm(ctx: ExpressContext, req: Request, res: Response): Promise<ParsedForm | null> {
+  return new Promise((resolve) => {
+    ctx.parseForm(req, res, (err?: unknown) => {
       if (err !== undefined && err !== null) resolve(null)
       else resolve(typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {})
     })
   })
-  const unreadable = (request: globalThis.Request): globalThis.Response =>
-    failureResponse(request, { status: 400, error: 'invalid_request', title: 'Bad request', message: 'The form could not be read.' })
+}
 
+function unreadable(request: globalThis.Request): globalThis.Response {
+  return failureResponse(request, { status: 400, error: 'invalid_request', title: 'Bad request', message: 'The form could not be read.' })
+}
+
+/** The router of the four routes, each a translation onto the web handler of the same name. */
+function createRouter(ctx: ExpressContext): Router {
+  const { web } = ctx
   const router = express.Router()
-  let mountWarned = false
-  router.use((req: Request, res: Response, next: NextFunction) => {
-    res.set('Cache-Control', 'no-store')
-    if (!mountWarned && req.baseUrl !== config.mountPath) {
-      mountWarned = true
-      config.logger.warn?.('the express router is mounted at a path other than "mountPath": logins will fail', { mountPath: config.mountPath, mountedAt: req.baseUrl })
-    }
-    next()
-  })
-  router.get('/login', route(async (req) => web.login(toWeb(req))))
-  router.get('/callback', route(async (req) => web.callback(toWeb(req))))
+  router.use(noStoreAndMountCheck(ctx))
+  router.get('/login', route(async (req) => web.login(toWeb(ctx, req))))
+  router.get('/callback', route(async (req) => web.callback(toWeb(ctx, req))))
   router.post('/logout', route(async (req, res) => {
-    const request = toWeb(req, res)
-    const form = await readForm(req, res)
+    const request = toWeb(ctx, req, res)
+    const form = await readForm(ctx, req, res)
     return form === null ? unreadable(request) : web.logout(request, form)
   }))
   // The provider's server-to-server call: no cookie, no CSRF token, no redirect; an unreadable form has no token.
-  router.post('/backchannel-logout', route(async (req, res) => web.backchannelLogout(toWeb(req), (await readForm(req, res)) ?? new URLSearchParams())))
+  router.post('/backchannel-logout', route(async (req, res) => web.backchannelLogout(toWeb(ctx, req), (await readForm(ctx, req, res)) ?? new URLSearchParams())))
   // Logout changes state: any other method is refused, so a link or an <img> cannot trigger it.
-  router.all('/logout', route(async (req) => (await web.handle(toWeb(req))) ?? web.loginRequired(toWeb(req))))
+  router.all('/logout', route(async (req) => (await web.handle(toWeb(ctx, req))) ?? web.loginRequired(toWeb(ctx, req))))
+  return router
+}
 
-  const loginMiddleware = (required: boolean): RequestHandler => async (req, res, next) => {
-    const request = toWeb(req)
+/** `Cache-Control: no-store` on every route, and one warning when the router is mounted off `mountPath`. */
+function noStoreAndMountCheck(ctx: ExpressContext): RequestHandler {
+  let mountWarned = false
+  return (req: Request, res: Response, next: NextFunction) => {
+    res.set('Cache-Control', 'no-store')
+    if (!mountWarned && req.baseUrl !== ctx.config.mountPath) {
+      mountWarned = true
+      ctx.config.logger.warn?.('the express router is mounted at a path other than "mountPath": logins will fail', { mountPath: ctx.config.mountPath, mountedAt: req.baseUrl })
+    }
+    next()
+  }
+}
+
+/** `requireLogin` (`required`) and `optionalLogin`: set `req.resourceTokens` when signed in. */
+function loginMiddleware(ctx: ExpressContext, required: boolean): RequestHandler {
+  return async (req, res, next) => {
+    const request = toWeb(ctx, req)
     let tokens
     try {
-      tokens = await web.session(request)
+      tokens = await ctx.web.session(request)
     } catch (err) {
-      await send(res, web.errorResponse(request, err))
+      await send(res, ctx.web.errorResponse(request, err))
       return
     }
     if (tokens !== undefined) {
       req.resourceTokens = tokens
       res.locals['resourceTokens'] = tokens
     } else if (required) {
-      await send(res, web.loginRequired(request))
+      await send(res, ctx.web.loginRequired(request))
       return
     }
     next()
   }
+}
 
-  const verifyCsrf: RequestHandler = async (req, res, next) => {
-    const request = toWeb(req)
-    const form = await readForm(req, res)
-    const refused = form === null ? unreadable(request) : await web.verifyCsrf(request, form)
+function verifyCsrfMiddleware(ctx: ExpressContext): RequestHandler {
+  return async (req, res, next) => {
+    const request = toWeb(ctx, req)
+    const form = await readForm(ctx, req, res)
+    const refused = form === null ? unreadable(request) : await ctx.web.verifyCsrf(request, form)
     if (refused !== undefined) await send(res, refused)
     else next()
   }
+}
 
-  const handleLoginRequired: ErrorRequestHandler = (err, req, res, next) => {
+function loginRequiredErrorMiddleware(ctx: ExpressContext): ErrorRequestHandler {
+  return (err, req, res, next) => {
     if (err instanceof ResourceTokensError && err.code === 'login_required' && !res.headersSent) {
-      void send(res, web.loginRequired(toWeb(req))).catch(next)
+      void send(res, ctx.web.loginRequired(toWeb(ctx, req))).catch(next)
       return
     }
     next(err)
   }
-
-  return Object.freeze({
-    router,
-    mountPath: web.mountPath,
-    paths: web.paths,
-    requireLogin: loginMiddleware(true),
-    optionalLogin: loginMiddleware(false),
-    verifyCsrf,
-    handleLoginRequired,
-    csrfField: web.csrfField,
-    csrfHeader: web.csrfHeader,
-  })
 }
 
 /** An Express route answering with the web handlers' Response; a throw goes to Express, never unhandled. */
@@ -210,12 +251,4 @@ async function send(res: Response, response: globalThis.Response): Promise<void>
   const cookies = response.headers.getSetCookie()
   if (cookies.length > 0) res.append('Set-Cookie', cookies)
   res.end(response.body === null ? undefined : Buffer.from(await response.arrayBuffer()))
-}
-
-function assertClient(client: unknown): asserts client is ResourceClient {
-  const c = client as Partial<Record<keyof ResourceClient, unknown>> | null | undefined
-  const methods = ['startLogin', 'finishLogin', 'fetch', 'accessToken', 'claims', 'hasGrant', 'logout'] as const
-  if (typeof c !== 'object' || c === null || methods.some((m) => typeof c[m] !== 'function')) {
-    throw new ResourceTokensConfigError('"client" must be a ResourceClient from createResourceClient()')
-  }
 }
