@@ -18,13 +18,22 @@ import { RecordCipher } from '../../src/vault/record-cipher.js'
 const challenge = (scheme: string, parameters: Record<string, string>): WWWAuthenticateChallenge => ({ scheme, parameters }) as WWWAuthenticateChallenge
 
 describe('challengeError', () => {
-  test('the first Bearer or DPoP challenge with an error, with its scope and resource_metadata', () => {
+  test('the first Bearer or DPoP challenge with an error, with its scope, resource_metadata, acr_values and max_age', () => {
     assert.deepEqual(challengeError([challenge('bearer', { error: 'invalid_token', scope: 'a b', resource_metadata: 'https://rs/.well-known/x' })]), {
       error: 'invalid_token',
       scope: 'a b',
       resourceMetadata: 'https://rs/.well-known/x',
+      acrValues: undefined,
+      maxAge: undefined,
     })
-    assert.deepEqual(challengeError([challenge('dpop', { error: 'use_dpop_nonce' })]), { error: 'use_dpop_nonce', scope: undefined, resourceMetadata: undefined })
+    assert.deepEqual(challengeError([challenge('dpop', { error: 'use_dpop_nonce' })]), { error: 'use_dpop_nonce', scope: undefined, resourceMetadata: undefined, acrValues: undefined, maxAge: undefined })
+    assert.deepEqual(challengeError([challenge('bearer', { error: 'insufficient_user_authentication', acr_values: 'gold', max_age: '60' })]), {
+      error: 'insufficient_user_authentication',
+      scope: undefined,
+      resourceMetadata: undefined,
+      acrValues: 'gold',
+      maxAge: '60',
+    })
   })
 
   test('other schemes and challenges without an error are skipped; none gives undefined', () => {
