@@ -1,0 +1,12 @@
+// @ts-nocheck
+import type { ReactNode } from 'react'
+
+export const metadata = { title: 'resource-tokens with Next.js' }
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body style={{ fontFamily: 'system-ui, sans-serif', margin: '2rem' }}>{children}</body>
+    </html>
+  )
+}

@@ -1,0 +1,138 @@
+// @ts-nocheck
+import { ResourceTokensError } from '../errors/resource-tokens-error.js'
+import { BoundedMap } from '../lib/bounded-map.js'
+import type { StoreWriteOptions, TokenStore } from '../stores/token-store.js'
+import { parseGrant, serializeGrant, type GrantRecord } from './grant-record.js'
+
+/** A grant as read, with the exact stored value so a later write can be compare-and-set against it. */
+export interface GrantSnapshot {
+  readonly record: GrantRecord
+  readonly raw: string
+}
+
+/**
+ * How long a cached grant is used without looking at the store. Notifications keep the cache coherent; this
+ * bound covers what they do not report (a record expiring in the store, a notification lost in transit).
+ */
+const MAX_CACHE_AGE_MS = 60_000
+
+/** The key a store's change notification carries when anything may have changed (e.g. after a reconnect). */
+const ALL_KEYS = '*'
+
+/**
+ * Reads and writes grants through the store, with a bounded in-process cache in front of it.
+ *
+ * The cache is only used when the store can tell us about changes (`subscribe`); a store that cannot is
+ * read every time, because another process may have logged the user out or rotated the refresh token.
+ * A generation counter guards against a slow read filling the cache after a newer change was announced
+ * (the sequence guard of jose's remote JWKS). It is global rather than per key so that it costs no memory
+ * per grant; a busy store only makes a few more reads skip the cache.
+ */
+export class GrantRepository {
+  readonly #store: TokenStore
+  readonly #cache: BoundedMap<GrantSnapshot>
+  /** Bumped on every announced change; a read started before a bump does not fill the cache. */
+  #generation = 0
+  readonly #ttlSeconds: number
+  readonly #unsubscribe: (() => void) | undefined
+
+  readonly #now: () => number
+
+  constructor(store: TokenStore, options: { cacheSize: number; grantTtlSeconds: number; now: () => number }) {
+    this.#store = store
+    this.#now = options.now
+    this.#ttlSeconds = options.grantTtlSeconds
+    this.#cache = new BoundedMap(store.subscribe === undefined ? 0 : options.cacheSize)
+    this.#unsubscribe = store.subscribe?.((key) => this.#invalidate(key))
+  }
+
+  /** The grant under `storeKey`, from the cache when it is coherent. */
+  async read(storeKey: string): Promise<GrantSnapshot | undefined> {
+    const cached = this.#cache.get(storeKey, this.#now())
+    if (cached !== undefined) return cached
+    return this.readFresh(storeKey)
+  }
+
+  /** The grant under `storeKey`, read from the store (after winning the refresh lock, say). */
+  async readFresh(storeKey: string): Promise<GrantSnapshot | undefined> {
+    const generation = this.#generation
+    const raw = await guard(() => this.#store.get(storeKey))
+    const record = raw === undefined ? undefined : parseGrant(raw)
+    if (raw === undefined || record === undefined) {
+      // Gone from the store (expired, removed unannounced): gone from the cache too.
+      this.#cache.delete(storeKey)
+      return undefined
+    }
+    const snapshot = { record, raw }
+    if (this.#generation === generation) {
+      const now = this.#now()
+      // Never cached past its refresh token's end: the store drops it then, without a notification.
+      this.#cache.set(storeKey, snapshot, Math.min(now + MAX_CACHE_AGE_MS, record.refreshExpiresAt ?? Infinity), now)
+    }
+    return snapshot
+  }
+
+  /** Stores a new grant unconditionally (login, import). */
+  async create(storeKey: string, record: GrantRecord): Promise<GrantSnapshot> {
+    const raw = serializeGrant(record)
+    await guard(() => this.#store.set(storeKey, raw, this.#writeOptions(record)))
+    this.#invalidate(storeKey)
+    return { record, raw }
+  }
+
+  /**
+   * Replaces `previous` with `record` only if the store still holds `previous` (compare-and-set), so that a
+   * slow writer can never overwrite a newer refresh token. Resolves the new snapshot, or `undefined` when
+   * the stored grant changed or disappeared meanwhile.
+   */
+  async replace(storeKey: string, previous: GrantSnapshot, record: GrantRecord): Promise<GrantSnapshot | undefined> {
+    const raw = serializeGrant(record)
+    const written = await guard(() => this.#store.compareAndSet(storeKey, previous.raw, raw, this.#writeOptions(record)))
+    // Writes do not fill the cache: another change may have been announced between the store applying this
+    // write and its reply reaching us (a logout on another instance), and only a guarded read can tell.
+    this.#invalidate(storeKey)
+    return written ? { record, raw } : undefined
+  }
+
+  /** Puts a taken grant back, only if nothing was stored under the key meanwhile. */
+  async restore(storeKey: string, record: GrantRecord): Promise<boolean> {
+    const written = await guard(() => this.#store.compareAndSet(storeKey, undefined, serializeGrant(record), this.#writeOptions(record)))
+    this.#invalidate(storeKey)
+    return written
+  }
+
+  /** Removes the grant and returns what was there (atomically: two logouts cannot both get it). */
+  async take(storeKey: string): Promise<GrantRecord | undefined> {
+    const raw = await guard(() => this.#store.take(storeKey))
+    this.#invalidate(storeKey)
+    return raw === undefined ? undefined : parseGrant(raw)
+  }
+
+  close(): void {
+    this.#unsubscribe?.()
+    this.#cache.clear()
+  }
+
+  /** Every grant record expires: after `grantTtlSeconds` unused, or with its refresh token when that is sooner. */
+  #writeOptions(record: GrantRecord): StoreWriteOptions {
+    if (record.refreshExpiresAt === undefined) return { ttlSeconds: this.#ttlSeconds }
+    const left = Math.ceil((record.refreshExpiresAt - this.#now()) / 1000)
+    return { ttlSeconds: Math.max(1, Math.min(this.#ttlSeconds, left)) }
+  }
+
+  #invalidate(storeKey: string): void {
+    this.#generation++
+    if (storeKey === ALL_KEYS) this.#cache.clear()
+    else this.#cache.delete(storeKey)
+  }
+}
+
+/** Runs a store call, turning its failures into `store_unavailable` (typed errors pass through). */
+export async function guard<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (err) {
+    if (err instanceof ResourceTokensError) throw err
+    throw new ResourceTokensError('store_unavailable', 'token store unavailable', { cause: err })
+  }
+}

@@ -1,0 +1,99 @@
+// @ts-nocheck
+import { ResourceTokensError } from '../errors/resource-tokens-error.js'
+import type { RegisteredResource } from './resource.js'
+
+/**
+ * Finds the resource a request URL belongs to: same scheme, host and port (the URL origin), and a path
+ * that equals the resource's path prefix or continues it after a `/`. The longest prefix wins. URLs with
+ * userinfo never match: `https://api.example.com@evil.test/` must not receive a token, and neither must
+ * `https://user:pass@api.example.com/` (a credential in a URL is a bug we refuse to take part in).
+ *
+ * Inputs that are not absolute URLs never match and never throw.
+ */
+export class ResourceMatcher {
+  readonly #byOrigin = new Map<string, RegisteredResource[]>()
+
+  constructor(resources: readonly RegisteredResource[]) {
+    for (const resource of resources) {
+      const list = this.#byOrigin.get(resource.origin) ?? []
+      list.push(resource)
+      // Longest prefix first, so the first hit is the most specific resource.
+      list.sort((a, b) => b.pathPrefix.length - a.pathPrefix.length)
+      this.#byOrigin.set(resource.origin, list)
+    }
+  }
+
+  /** The resource `input` belongs to, or `undefined`. Says nothing about hidden dot segments: see {@link resolve}. */
+  match(input: string | URL): RegisteredResource | undefined {
+    const url = toUrl(input)
+    if (url === undefined || url.username !== '' || url.password !== '') return undefined
+    const candidates = this.#byOrigin.get(url.origin)
+    if (candidates === undefined) return undefined
+    const path = url.pathname
+    return candidates.find((r) => pathBelongs(path, r.pathPrefix))
+  }
+
+  /**
+   * The resource a token may be sent to for `input`, or `undefined` when it belongs to none. Throws
+   * `ambiguous_path` when it belongs to one but its path holds a dot segment hidden by encoding: WHATWG URL parsing
+   * removes literal `.`/`..` (and `%2e` between slashes) only, but proxies and servers that decode `%2F`, `%5C` or
+   * drop `;` parameters resolve `/api/..%2Fadmin` outside `/api`, so where the request really lands is unknown.
+   */
+  resolve(input: string | URL): RegisteredResource | undefined {
+    const resource = this.match(input)
+    if (resource === undefined) return undefined
+    const url = toUrl(input) as URL
+    if (hasHiddenDotSegment(url.pathname)) {
+      throw new ResourceTokensError(
+        'ambiguous_path',
+        `the path of a request to ${resource.name} holds an encoded dot segment (such as ..%2F, %2e%2e or ..;) that a server may resolve outside the resource: refused, nothing was sent`,
+      )
+    }
+    return resource
+  }
+}
+
+/** Rounds of percent-decoding looked through: double (and triple) encoding is what proxy chains undo. */
+const DECODE_ROUNDS = 3
+const SEPARATOR = /\/|\\|%2f|%5c/i
+
+/**
+ * True when `path`, split on `/`, `\`, `%2F` and `%5C` (any case) with `;` parameters dropped, has a segment that
+ * is `.` or `..` once `%2e` is read as a dot; checked again after each round of percent-decoding.
+ */
+export function hasHiddenDotSegment(path: string): boolean {
+  let current = path
+  for (let round = 0; round <= DECODE_ROUNDS; round++) {
+    for (const segment of current.split(SEPARATOR)) {
+      const name = segment.split(';', 1)[0]?.replace(/%2e/gi, '.')
+      if (name === '.' || name === '..') return true
+    }
+    const decoded = decodeOnce(current)
+    if (decoded === current) return false
+    current = decoded
+  }
+  // Still encoded after every round: nobody legitimate nests encodings that deep.
+  return true
+}
+
+/** One round of percent-decoding of `%XX` (valid hex only, bytes as Latin-1: only ASCII matters here). */
+function decodeOnce(path: string): string {
+  return path.replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)))
+}
+
+function toUrl(input: string | URL): URL | undefined {
+  if (input instanceof URL) return input
+  if (typeof input !== 'string') return undefined
+  try {
+    // No base: relative and protocol-relative URLs ('//evil.test') are not resource URLs.
+    return new URL(input)
+  } catch {
+    return undefined
+  }
+}
+
+function pathBelongs(path: string, prefix: string): boolean {
+  if (prefix === '') return true
+  if (!path.startsWith(prefix)) return false
+  return path.length === prefix.length || path.charCodeAt(prefix.length) === 0x2f /* '/' */
+}
