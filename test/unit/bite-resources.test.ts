@@ -118,7 +118,9 @@ describe('ResourceMatcher.resolve and hasHiddenDotSegment', () => {
       '/api/.;x/admin',
       '/api/%252e%252e%252fadmin', // double encoding
       '/api/%25252e%25252e/admin', // triple
-      '/api/%2525252e%2525252e/admin', // four rounds: refused as too deep
+      '/api/%2525252e%2525252e/admin', // four rounds of encoding: the last round still finds the dots
+      '/api/%252525252e%252525252e/admin', // five: still encoded after every round
+      '/api/%252525252541', // five rounds of an encoded 'A': refused as too deep, although it is no dot
       '/api/..',
       '/api/.',
       '..',
@@ -128,7 +130,7 @@ describe('ResourceMatcher.resolve and hasHiddenDotSegment', () => {
   })
 
   test('ordinary paths, including dots inside names and encodings that are not dots', () => {
-    for (const path of ['/api/a', '/api/..a/b', '/api/a../b', '/api/...', '/api/a.b', '/api/%2e%2ea', '/api/%41%42', '/api/a;b', '/api/%2fx', '/api/%zz/..x', '', '/', '/api/%252fx', '/api/%25252fx']) {
+    for (const path of ['/api/a', '/api/..a/b', '/api/a../b', '/api/...', '/api/a.b', '/api/%2e%2ea', '/api/%41%42', '/api/a;b', '/api/%2fx', '/api/%zz/..x', '', '/', '/api/%252fx', '/api/%25252fx', '/api/.well-known', '/api/.x;y', '/api/%2541']) {
       assert.equal(hasHiddenDotSegment(path), false, path)
     }
   })
