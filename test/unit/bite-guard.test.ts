@@ -185,7 +185,8 @@ describe('JWT access tokens: each refusal by its description', () => {
     await refused(verify(bearer(await token({ claims: { iss: 'https://other.example.com' } }))), 'invalid_token', 'access token has an unexpected issuer')
     await refused(verify(bearer(await token({ claims: { aud: 'https://other.example.com' } }))), 'invalid_token', 'access token is not intended for this resource')
     await refused(verify(bearer(await token({ claims: { nbf: nowSeconds() + 120 } }))), 'invalid_token', 'access token is not yet valid')
-    await refused(verify(bearer(await token({ claims: { exp: nowSeconds() - 120 } }))), 'invalid_token', 'access token expired')
+    const expired = await refused(verify(bearer(await token({ claims: { exp: nowSeconds() - 120 } }))), 'invalid_token', 'access token expired')
+    assert.ok(expired.cause instanceof Error, 'the refusal keeps the jose error as its cause')
     await refused(verify(bearer(await token({ omit: ['exp'] }))), 'invalid_token', 'access token is missing the "exp" claim')
     await refused(verify(bearer(await token({ claims: { iat: 'yesterday' } }))), 'invalid_token', 'access token "iat" claim is invalid')
   })
@@ -250,7 +251,8 @@ describe('JWT access tokens: each refusal by its description', () => {
     served.jwksStatus = 500
     try {
       const verify = createAccessTokenVerifier(options({ jwksUri: `${issuerUrl}/jwks` }))
-      await failed(verify(bearer(await token())), 'discovery_failed', `could not fetch the json web key set of ${issuerUrl}`)
+      const err = await failed(verify(bearer(await token())), 'discovery_failed', `could not fetch the json web key set of ${issuerUrl}`)
+      assert.ok(err.cause instanceof Error, 'the JWKS failure is kept as the cause')
       served.jwksStatus = 200
       assert.equal((await verify(bearer(await token()))).subject, 'user-1')
     } finally {
@@ -333,6 +335,11 @@ describe('the Authorization header', () => {
     const dpop = createAccessTokenVerifier(options({ dpop: {} }))
     const err = await refused(dpop(withHeaders({ authorization: 'DPoP a b' })), 'invalid_request', 'malformed DPoP authorization header')
     assert.equal(err.scheme, 'DPoP')
+    const twice = await refused(dpop(withHeaders({ authorization: [`Bearer ${t}`, `Bearer ${t}`] })), 'invalid_request', 'more than one authorization header')
+    assert.match(wwwAuthenticate(twice), /DPoP algs="/)
+    // with DPoP on, another scheme is still no credentials at all
+    const basic = await refused(dpop(withHeaders({ authorization: 'Basic dXNlcjpwYXNz' })), 'invalid_request', 'access token required')
+    assert.equal(basic.missingToken, true)
   })
 
   test('every token68 character is accepted (the token is then judged, not the header)', async () => {
@@ -385,7 +392,7 @@ describe('the request itself', () => {
 describe('step-up (RFC 9470)', () => {
   test('acrValues and maxAgeSeconds are validated at construction', () => {
     const acrMessage = '"acrValues" must be a non-empty array of acr values (no spaces or quotes)'
-    for (const acrValues of [[], ['a b'], ['a"b'], ['a\\b'], [''], ['x'.repeat(257)], 'gold', [7]]) {
+    for (const acrValues of [[], ['a b'], ['gold', 'a b'], ['a"b'], ['a\\b'], [''], ['x'.repeat(257)], 'gold', [7]]) {
       assert.throws(() => createAccessTokenVerifier(options({ acrValues: acrValues as string[] })), (err: unknown) => err instanceof ResourceTokensConfigError && err.message === acrMessage, JSON.stringify(acrValues))
     }
     createAccessTokenVerifier(options({ acrValues: ['x'.repeat(256), '!#[]~'] }))
@@ -558,12 +565,15 @@ describe('DPoP proofs: each refusal by its description', () => {
   })
 
   test('a bound token: Bearer refused, DPoP off refused; an unbound token with DPoP refused', async () => {
-    await refused(createAccessTokenVerifier(options({ dpop }))(bearer(bound)), 'invalid_token', 'dpop-bound access token presented as bearer')
+    const asBearer = await refused(createAccessTokenVerifier(options({ dpop }))(bearer(bound)), 'invalid_token', 'dpop-bound access token presented as bearer')
+    assert.equal(asBearer.scheme, 'Bearer')
     await refused(createAccessTokenVerifier(options())(bearer(bound)), 'invalid_token', 'dpop-bound access tokens are not accepted')
     const unbound = await token()
     const err = await refused(createAccessTokenVerifier(options({ dpop }))(dpopRequest(unbound, await proof({ token: unbound }))), 'invalid_token', 'access token is not dpop-bound')
     assert.equal(err.scheme, 'DPoP')
-    const required = await refused(createAccessTokenVerifier(options({ dpop: { required: true } }))(bearer(unbound)), 'invalid_token', 'this resource requires dpop-bound access tokens')
+    const requiring = createAccessTokenVerifier(options({ dpop: { required: true } }))
+    assert.deepEqual((await requiring(dpopRequest(bound, await proof({ token: bound })))).bound, { jkt })
+    const required = await refused(requiring(bearer(unbound)), 'invalid_token', 'this resource requires dpop-bound access tokens')
     assert.equal(required.scheme, 'DPoP')
   })
 })
