@@ -1,58 +1,13 @@
 // `resource-tokens doctor` run as a child process against the test provider, the way a user runs it.
 // The login it asks for is done by the test provider's headless login() on the URL the doctor prints.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { createServer } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import { after, before, describe, test } from 'node:test'
+import { DOCTOR_SECRET as SECRET, freePort, runDoctorCli as doctor, type DoctorRun as Run } from '../support/doctor-run.js'
 import { startTestProvider, type ProviderQuirks, type TestProvider } from '../support/provider.js'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const SECRET = 'doctor-secret-for-tests-only-0123456789'
 const CONTACTS = 'https://contacts.example.test/api'
 const CALENDAR = 'https://calendar.example.test/'
 const RESOURCES = ['--resource', `${CONTACTS}=contacts:read=${CONTACTS}`, '--resource', `${CALENDAR}=calendar:read=${CALENDAR}`]
-
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-/** Runs the CLI; when it prints the login URL, `onLoginUrl` plays the person at the browser. */
-function doctor(args: string[], onLoginUrl?: (url: string) => Promise<void>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'doctor', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } })
-    let stdout = ''
-    let stderr = ''
-    let driving: Promise<void> | undefined
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString()
-      const match = /log in: (\S+)\n/.exec(stderr)
-      if (match?.[1] !== undefined && onLoginUrl !== undefined && driving === undefined) {
-        driving = onLoginUrl(match[1]).catch((err: unknown) => {
-          child.kill()
-          reject(err)
-        })
-      }
-    })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 interface DoctorWorld {
   op: TestProvider

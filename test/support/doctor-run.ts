@@ -38,7 +38,8 @@ export function runDoctorCli(args: string[], onLoginUrl?: (url: string) => Promi
   })
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port that was free a moment ago (for the doctor's --redirect-port). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)
