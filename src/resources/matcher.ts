@@ -55,12 +55,16 @@ export class ResourceMatcher {
 /** Rounds of percent-decoding looked through: double (and triple) encoding is what proxy chains undo. */
 const DECODE_ROUNDS = 3
 const SEPARATOR = /\/|\\|%2f|%5c/i
+/** What every hidden (or plain) dot segment needs: a `%`, a `;`, a `\`, or a segment that is `.` or `..`. */
+const MAYBE_DOT_SEGMENT = /[%;\\]|(?:^|\/)\.\.?(?:\/|$)/
 
 /**
  * True when `path`, split on `/`, `\`, `%2F` and `%5C` (any case) with `;` parameters dropped, has a segment that
  * is `.` or `..` once `%2e` is read as a dot; checked again after each round of percent-decoding.
  */
 export function hasHiddenDotSegment(path: string): boolean {
+  // The common case, in one scan: nothing encoded, no `;` or `\`, no literal dot segment.
+  if (!MAYBE_DOT_SEGMENT.test(path)) return false
   let current = path
   for (let round = 0; round <= DECODE_ROUNDS; round++) {
     for (const segment of current.split(SEPARATOR)) {
