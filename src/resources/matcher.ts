@@ -25,11 +25,7 @@ export class ResourceMatcher {
   /** The resource `input` belongs to, or `undefined`. Says nothing about hidden dot segments: see {@link resolve}. */
   match(input: string | URL): RegisteredResource | undefined {
     const url = toUrl(input)
-    if (url === undefined || url.username !== '' || url.password !== '') return undefined
-    const candidates = this.#byOrigin.get(url.origin)
-    if (candidates === undefined) return undefined
-    const path = url.pathname
-    return candidates.find((r) => pathBelongs(path, r.pathPrefix))
+    return url === undefined ? undefined : this.#find(url, url.pathname)
   }
 
   /**
@@ -39,16 +35,26 @@ export class ResourceMatcher {
    * drop `;` parameters resolve `/api/..%2Fadmin` outside `/api`, so where the request really lands is unknown.
    */
   resolve(input: string | URL): RegisteredResource | undefined {
-    const resource = this.match(input)
+    const url = toUrl(input)
+    if (url === undefined) return undefined
+    const path = url.pathname
+    const resource = this.#find(url, path)
     if (resource === undefined) return undefined
-    const url = toUrl(input) as URL
-    if (hasHiddenDotSegment(url.pathname)) {
+    if (hasHiddenDotSegment(path)) {
       throw new ResourceTokensError(
         'ambiguous_path',
         `the path of a request to ${resource.name} holds an encoded dot segment (such as ..%2F, %2e%2e or ..;) that a server may resolve outside the resource: refused, nothing was sent`,
       )
     }
     return resource
+  }
+
+  #find(url: URL, path: string): RegisteredResource | undefined {
+    if (url.username !== '' || url.password !== '') return undefined
+    const candidates = this.#byOrigin.get(url.origin)
+    if (candidates === undefined) return undefined
+    for (const resource of candidates) if (pathBelongs(path, resource.pathPrefix)) return resource
+    return undefined
   }
 }
 
