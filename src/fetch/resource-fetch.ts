@@ -77,6 +77,7 @@ export async function resourceFetch(ctx: ResourceFetchContext, tokens: TokenSour
     body: init.body ?? (request?.body == null ? null : await request.arrayBuffer()),
   }
   const mode = init.redirect ?? request?.redirect ?? 'follow'
+  if (!REDIRECT_MODES.has(mode)) throw new ResourceTokensError('invalid_argument', 'redirect must be "follow", "manual" or "error"')
   return follow(ctx, ctx.transport, tokens, resource, hop, mode, init.signal ?? request?.signal ?? undefined, isReplayable(hop.body))
 }
 
