@@ -147,7 +147,7 @@ function requestOptions(init: RequestInit): Parameters<ResourceClient['request']
   return {
     ...(method === undefined ? {} : { method }),
     ...(headers === undefined ? {} : { headers: headers instanceof Headers || Array.isArray(headers) ? new Headers(headers) : headers }),
-    ...(body == null ? {} : { body: typeof body === 'string' ? body : Readable.fromWeb(body as import('node:stream/web').ReadableStream) }),
+    ...(body == null ? {} : { body: typeof body === 'string' ? body : Readable.fromWeb(body) }),
     ...(signal == null ? {} : { signal }),
     ...(redirect === undefined ? {} : { redirect }),
   }
