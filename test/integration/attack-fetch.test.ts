@@ -619,6 +619,14 @@ function attacks(via: Via): void {
       assert.equal(authorizationOf(other.requests[0]), undefined)
     })
 
+    // Fails on 0412772: nextHop (src/fetch/hop.ts) drops authorization, cookie and proxy-authorization on a
+    // cross-origin hop, not dpop. Remove `todo` once it drops dpop too.
+    test('a dpop header the caller set is dropped on the token hop and does not cross origins', { todo: 'src/fetch/hop.ts nextHop keeps a caller dpop header across origins' }, async () => {
+      await send(KEY, redirect(recUrl, 302, `${other.url}/elsewhere`), { headers: { dpop: 'caller-proof' } })
+      assert.equal(rs.requests[0]?.headers['dpop'], undefined, 'the token hop')
+      assert.equal(other.requests[0]?.headers['dpop'], undefined, 'the hop to another origin')
+    })
+
     test('a streamed (non-replayable) body is not re-sent on a 307: redirect_refused', async () => {
       const stream = new ReadableStream<Uint8Array>({
         start(controller) {
