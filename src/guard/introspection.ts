@@ -18,8 +18,9 @@ const CACHE_SIZE = 10_000
 export type IntrospectionResponse = Record<string, unknown> & { active: boolean }
 
 // RFC 6749 section 2.3.1: client id and secret are form-urlencoded (appendix B) before Basic encoding.
-// oauth4webapi's ClientSecretBasic also percent-encodes `-`, `_`, `.` and `~`, which servers comparing the
-// header without decoding refuse; URLSearchParams leaves them as they are, as this guard always sent them.
+// oauth4webapi's ClientSecretBasic also percent-encodes `-`, `_` and `.`, which servers comparing the header
+// without decoding refuse; URLSearchParams leaves those as they are (and encodes `~` as `%7E`, as appendix B
+// asks), as this guard always sent them.
 function formUrlEncode(value: string): string {
   return new URLSearchParams({ v: value }).toString().slice(2)
 }
