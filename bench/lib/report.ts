@@ -1,4 +1,5 @@
 import { VARIANTS, type TransportsResult, type VariantId } from '../sections/transports.js'
+import type { LibraryCpuResult } from '../sections/library-cpu.js'
 import type { RenewalResult } from '../sections/renewal.js'
 import type { HandRolledLoadResult } from '../sections/provider-load.js'
 import { storeName, type Results } from './results.js'
@@ -12,6 +13,7 @@ export function markdown(results: Results): string {
   out.push('')
 
   if (results.transports !== undefined) out.push(...transportsSection(results.transports))
+  if (results.libraryCpu !== undefined) out.push(...libraryCpuSection(results.libraryCpu))
   const telemetry = results.telemetry
   if (telemetry !== undefined) {
     const t = telemetry.summary
@@ -171,4 +173,24 @@ function renewalSection(r: RenewalResult): string[] {
 
 function signed(value: number): string {
   return `${value >= 0 ? '+' : ''}${value.toFixed(1)}`
+}
+
+function libraryCpuSection(r: LibraryCpuResult): string[] {
+  const out: string[] = []
+  out.push(`### 1b. The library's CPU per warm request without I/O (medians of ${r.repetitions} repetitions, ${r.rounds} × ${r.callsPerSlice} calls per side, one at a time)`)
+  out.push('')
+  out.push('| library call | transport (both sides) | transport alone µs | library µs | beyond the transport µs | per repetition |')
+  out.push('|---|---|---:|---:|---:|---|')
+  for (const row of r.rows) {
+    const label = { fetchMemory: 'client.fetch, MemoryStore', fetchRedis: 'client.fetch, RedisStore + encryption', requestMemory: 'client.request, MemoryStore', requestRedis: 'client.request, RedisStore + encryption' }[row.id]
+    if (row.unavailable !== undefined) {
+      out.push(`| ${label} | ${row.transport} | ${row.unavailable} | | | |`)
+      continue
+    }
+    out.push(`| ${label} | ${row.transport} | ${row.baselineUs.toFixed(1)} | ${row.libraryUs.toFixed(1)} | ${signed(row.extraUs)} | ${row.perRepetition.map(signed).join(', ')} |`)
+  }
+  out.push('')
+  out.push(`A magnifier for section 1's CPU beyond the transport: no sockets, so far less noise on a shared machine; the same bound applies (targets). Token requests while measuring: ${r.tokenRequestsDuringMeasurement}.`)
+  out.push('')
+  return out
 }

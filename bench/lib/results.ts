@@ -1,4 +1,5 @@
 import type { CrossProcessResult } from '../sections/cross-process.js'
+import type { LibraryCpuResult } from '../sections/library-cpu.js'
 import type { HeapFigures, ScaleResult } from '../sections/many-users.js'
 import type { BurstResult, HandRolledLoadResult, SustainedResult } from '../sections/provider-load.js'
 import type { RenewalResult } from '../sections/renewal.js'
@@ -13,6 +14,7 @@ export interface Results {
   quick: boolean
   machine: Machine
   transports?: TransportsResult
+  libraryCpu?: LibraryCpuResult
   providerLoad?: { bursts: BurstResult[]; sustained: SustainedResult[]; handRolled?: HandRolledLoadResult[] }
   crossProcess?: CrossProcessResult
   manyUsers?: { heap: HeapFigures; redis: ScaleResult }
@@ -34,6 +36,15 @@ export const FLAT_TOLERANCE = 0.05
 export function evaluateTargets(results: Omit<Results, 'targets'>): Target[] {
   const targets: Target[] = []
   transportTargets(results.transports, targets)
+  for (const row of results.libraryCpu?.rows ?? []) {
+    const label = VARIANTS.find((v) => v.id === row.id)!.label.replace(/, undici Agent$/, '')
+    targets.push({
+      name: `${label}: CPU per request beyond its transport without I/O (1b)`,
+      target: `≤ ${TRANSPORT_TARGETS.extraCpuUs} µs`,
+      measured: row.unavailable ?? `${row.extraUs.toFixed(1)} µs (repetitions ${row.perRepetition.map((v) => v.toFixed(1)).join(', ')})`,
+      met: row.unavailable === undefined && row.extraUs <= TRANSPORT_TARGETS.extraCpuUs,
+    })
+  }
   const exact = (name: string, r: { tokenRequests: number; minimum: number; outcome: { failed: number }; reusedRefreshTokens: number }): void => {
     targets.push({
       name,

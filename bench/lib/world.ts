@@ -34,6 +34,8 @@ export interface ClientOptions {
    * versions without it too, which ignore unknown options.
    */
   dispatcher?: unknown
+  /** The client's `fetch` option (default: the global fetch). */
+  fetch?: typeof fetch
 }
 
 /** The test provider, running in a worker process. */
@@ -125,8 +127,8 @@ async function worldWith(cleanup: Cleanup, redis: TestRedis, server: { url: stri
     clientOptions(group) {
       return { issuer: op.issuer, clientId: op.clientId, clientSecret: op.clientSecret, redirectUri: op.redirectUri, resources: group.definitions, logger: {} }
     },
-    async client({ store, group, cacheSize, keyPrefix = KEY_PREFIX, redisDb = 0, dispatcher }) {
-      const base = { ...world.clientOptions(group), ...(cacheSize === undefined ? {} : { cacheSize }), ...(dispatcher === undefined ? {} : { dispatcher }) } as ResourceClientOptions
+    async client({ store, group, cacheSize, keyPrefix = KEY_PREFIX, redisDb = 0, dispatcher, fetch }) {
+      const base = { ...world.clientOptions(group), ...(cacheSize === undefined ? {} : { cacheSize }), ...(dispatcher === undefined ? {} : { dispatcher }), ...(fetch === undefined ? {} : { fetch }) } as ResourceClientOptions
       if (store === 'memory') {
         const client = await createResourceClient({ ...base, store: new MemoryStore() })
         cleanup.defer(`client ${group.name}`, () => client.close())
