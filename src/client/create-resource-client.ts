@@ -97,8 +97,9 @@ export async function createResourceClient(options: ResourceClientOptions): Prom
     logger,
     now,
     telemetry,
+    maxKeys: resolved.cacheSize,
   })
-  const service = new ServiceTokens(provider, dpopKeys, events, tokenTimes, telemetry)
+  const service = new ServiceTokens(provider, dpopKeys, events, logger, tokenTimes, telemetry)
   // The registry's live list: a login also asks for the resources registered at run time.
   const login = new LoginFlow({ provider, store, keys, writer, resources: registry.all, options: resolved, telemetry })
   const discovery = discoveryPolicy === undefined ? undefined : new ResourceDiscovery({ issuer: provider.metadata.issuer, fetch: resolved.fetch, now, policy: discoveryPolicy })

@@ -3,7 +3,10 @@ import { inspect } from 'node:util'
 import type { ResolvedOptions } from '../config/options.js'
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
 import { ResourceMetadataCheck } from '../fetch/resource-metadata.js'
-import { resourceFetch, type ResourceFetchContext } from '../fetch/resource-fetch.js'
+import type { Dispatcher } from 'undici'
+import { FetchTransport } from '../fetch/fetch-transport.js'
+import { resourceFetch, resourceRequest, type ResourceFetchContext, type ResourceRequestOptions } from '../fetch/resource-fetch.js'
+import { UndiciTransport } from '../fetch/undici-transport.js'
 import type { CachedToken, GrantRecord } from '../grants/grant-record.js'
 import type { GrantRepository } from '../grants/grant-repository.js'
 import type { GrantTermination } from '../grants/grant-termination.js'
@@ -81,6 +84,8 @@ export class ResourceClient {
   readonly #events: TypedEmitter
   readonly #ownedStore: TokenStore | undefined
   readonly #metadata: ResourceMetadataCheck
+  /** What `fetch` and `request` share, built once (nothing is allocated for it per call). */
+  readonly #fetchContext: ResourceFetchContext
   readonly #keys: StoreKeys
   readonly #writer: GrantWriter
   readonly #index: SessionIndex
@@ -126,6 +131,7 @@ export class ResourceClient {
     this.#events = parts.events
     this.#ownedStore = parts.ownedStore
     this.#metadata = new ResourceMetadataCheck({ issuer: parts.provider.metadata.issuer, fetch: parts.options.fetch, now: parts.options.now })
+    this.#fetchContext = this.#newFetchContext()
   }
 
   /** The configured redirect URI (adapters check their callback route against it). */
@@ -240,7 +246,26 @@ export class ResourceClient {
    */
   async fetch(key: string, input: string | URL | Request, init?: RequestInit): Promise<Response> {
     this.#check(key)
-    return resourceFetch({ ...this.#fetchParts(), source: (resource) => this.#tokens.source(key, resource) }, input, init)
+    return resourceFetch(this.#fetchContext, this.#tokens.source(key), input, init)
+  }
+
+  /**
+   * The fast path for server-to-server calls: `undici.request` on behalf of the user, with the token rules of
+   * {@link ResourceClient.fetch} (the resource is picked by URL; redirects are followed here, a hop that leaves the
+   * resource carries no token; one retry on 401 `invalid_token` when the body can be sent again; DPoP). Sent on the
+   * `dispatcher` option, or undici's global dispatcher. Resolves undici's `ResponseData`: read or dump its `body`.
+   * URLs of no registered resource are sent without a token (no automatic discovery here: see `fetch`).
+   *
+   * @throws as {@link ResourceClient.fetch}, and whatever `undici.request` throws.
+   * @example
+   * ```ts
+   * const { statusCode, body } = await client.request(sessionId, 'https://contacts.example.com/api/people')
+   * const people = await body.json()
+   * ```
+   */
+  async request(key: string, url: string | URL, options?: ResourceRequestOptions): Promise<Dispatcher.ResponseData> {
+    this.#check(key)
+    return resourceRequest(this.#fetchContext, this.#tokens.source(key), url, options)
   }
 
   /**
@@ -257,7 +282,17 @@ export class ResourceClient {
    */
   async serviceFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
     this.#check('service')
-    return resourceFetch({ ...this.#fetchParts(), source: (resource) => this.#service.source(resource) }, input, init)
+    return resourceFetch(this.#fetchContext, this.#service, input, init)
+  }
+
+  /**
+   * {@link ResourceClient.request} for the app itself, with no user: the tokens of {@link ResourceClient.serviceFetch}.
+   *
+   * @throws as {@link ResourceClient.serviceFetch}, and whatever `undici.request` throws.
+   */
+  async serviceRequest(url: string | URL, options?: ResourceRequestOptions): Promise<Dispatcher.ResponseData> {
+    this.#check('service')
+    return resourceRequest(this.#fetchContext, this.#service, url, options)
   }
 
   /**
@@ -268,7 +303,7 @@ export class ResourceClient {
   async serviceAccessToken(url: string | URL): Promise<AccessTokenInfo> {
     this.#check('service')
     const resource = this.#resourceFor(url)
-    return toInfo(await this.#service.accessToken(resource), resource)
+    return toInfo(await this.#service.token(resource), resource)
   }
 
   /**
@@ -449,11 +484,12 @@ export class ResourceClient {
     return snapshot.record
   }
 
-  #fetchParts(): Omit<ResourceFetchContext, 'source'> {
+  #newFetchContext(): ResourceFetchContext {
     const discovery = this.#runtime.discovery
     return {
       matcher: this.#registry,
-      fetch: this.#options.fetch,
+      transport: new FetchTransport(this.#options.fetch, this.#options.dispatcher),
+      undici: new UndiciTransport(this.#options.dispatcher),
       metadata: this.#metadata,
       discovery: discovery === undefined || !this.#options.automaticDiscovery ? undefined : { allows: (url) => discovery.allows(url), discover: (url, hints, signal) => this.#runtime.discover(url, hints, signal) },
     }
@@ -476,7 +512,7 @@ function toInfo(token: CachedToken, resource: RegisteredResource): AccessTokenIn
 }
 
 /** The part of the options the client object itself reads. */
-export type ClientFacingOptions = Pick<ResolvedOptions, 'issuer' | 'clientId' | 'redirectUri' | 'postLogoutRedirectUri' | 'fetch' | 'now' | 'logger' | 'timeoutSeconds'> & {
+export type ClientFacingOptions = Pick<ResolvedOptions, 'issuer' | 'clientId' | 'redirectUri' | 'postLogoutRedirectUri' | 'fetch' | 'dispatcher' | 'now' | 'logger' | 'timeoutSeconds'> & {
   /** Discover resources from `fetch` (`discovery.automatic`). */
   readonly automaticDiscovery: boolean
 }

@@ -1,4 +1,5 @@
 import type { CryptoKey } from 'openid-client'
+import type { Dispatcher } from 'undici'
 import type { Logger } from '../observability/logger.js'
 import type { LoggerInput } from '../observability/logger-shapes.js'
 import type { DiscoveryOptions } from './runtime-resources.js'
@@ -72,7 +73,10 @@ export interface ResourceClientOptions extends TelemetryOptions {
    * provider that issues refresh tokens without it and refuses the scope.
    */
   offlineAccess?: boolean
-  /** Renew a token this many seconds before it expires (capped at a quarter of its lifetime). Default 30. */
+  /**
+   * Renew a token this many seconds before it expires (capped at half its lifetime). Default 30. The renewal runs
+   * in the background while requests keep using the token; see the README's "Renewal" section.
+   */
   skewSeconds?: number
   /** Lifetime assumed for a token whose response has no `expires_in`. Default 60 seconds. */
   defaultTokenLifetimeSeconds?: number
@@ -113,6 +117,13 @@ export interface ResourceClientOptions extends TelemetryOptions {
   logger?: LoggerInput
   /** The Fetch API used for every outbound request. Default: the global `fetch`. */
   fetch?: typeof fetch
+  /**
+   * An undici dispatcher (`Agent`, `Pool`, ... of the `undici` package) for requests to resources: `fetch` and
+   * `serviceFetch` hand it to the Fetch implementation (Node's `fetch` honours it), `request` and
+   * `serviceRequest` send on it. Use it to size connection pools or enable pipelining. Requests to the provider
+   * are not sent on it. Default: none (`fetch` uses its own; `request` uses undici's global dispatcher).
+   */
+  dispatcher?: Dispatcher
   /** Clock in milliseconds, for tests. Default `Date.now`. */
   now?: () => number
   /** RFC 9728 discovery of resources at run time, for the origins listed. Off by default. */
@@ -150,6 +161,7 @@ export interface ResolvedOptions {
   readonly logger: Logger
   readonly telemetry: ResolvedTelemetryOptions
   readonly fetch: typeof fetch
+  readonly dispatcher: Dispatcher | undefined
   readonly now: () => number
   /** Separates this client's records from other clients' in a shared store: issuer and client id. */
   readonly keyNamespace: string

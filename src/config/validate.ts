@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici'
 import type { CryptoKey } from 'openid-client'
 import { ResourceTokensConfigError } from '../errors/resource-tokens-error.js'
 import { isScopeToken } from '../lib/scope-token.js'
@@ -71,10 +72,19 @@ export function resolveOptions(options: ResourceClientOptions): ResolvedOptions 
     logger: resolveLogger(options.logger),
     telemetry: resolveTelemetryOptions(options),
     fetch: options.fetch ?? globalThis.fetch,
+    dispatcher: resolveDispatcher(options.dispatcher),
     now: options.now ?? Date.now,
     encryptionSecrets,
     keyNamespace: `${issuer.href}\n${clientId}`,
   }
+}
+
+function resolveDispatcher(value: unknown): Dispatcher | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'object' || value === null || typeof (value as { dispatch?: unknown }).dispatch !== 'function') {
+    fail('"dispatcher" must be an undici Dispatcher (an Agent, Pool or Client of the undici package)')
+  }
+  return value as Dispatcher
 }
 
 /** Validates the resource list and returns the registered resources in the given order. */

@@ -30,6 +30,8 @@ const ALL_KEYS = '*'
 export class GrantRepository {
   readonly #store: TokenStore
   readonly #cache: BoundedMap<GrantSnapshot>
+  /** Store reads in flight for `read`, by key; dropped when a change is announced (later readers read again). */
+  readonly #reads = new Map<string, Promise<GrantSnapshot | undefined>>()
   /** Bumped on every announced change; a read started before a bump does not fill the cache. */
   #generation = 0
   readonly #ttlSeconds: number
@@ -45,11 +47,27 @@ export class GrantRepository {
     this.#unsubscribe = store.subscribe?.((key) => this.#invalidate(key))
   }
 
-  /** The grant under `storeKey`, from the cache when it is coherent. */
+  /** The grant under `storeKey` if the cache holds it, without I/O (the hot path). */
+  peek(storeKey: string): GrantSnapshot | undefined {
+    return this.#cache.get(storeKey, this.#now())
+  }
+
+  /**
+   * The grant under `storeKey`, from the cache when it is coherent. Concurrent reads of one key that miss the
+   * cache share one store read (when the cache entry ages out, 64 requests in flight make one GET, not 64).
+   */
   async read(storeKey: string): Promise<GrantSnapshot | undefined> {
     const cached = this.#cache.get(storeKey, this.#now())
     if (cached !== undefined) return cached
-    return this.readFresh(storeKey)
+    let pending = this.#reads.get(storeKey)
+    if (pending === undefined) {
+      const read = this.readFresh(storeKey).finally(() => {
+        if (this.#reads.get(storeKey) === read) this.#reads.delete(storeKey)
+      })
+      pending = read
+      this.#reads.set(storeKey, read)
+    }
+    return pending
   }
 
   /** The grant under `storeKey`, read from the store (after winning the refresh lock, say). */
@@ -121,8 +139,13 @@ export class GrantRepository {
 
   #invalidate(storeKey: string): void {
     this.#generation++
-    if (storeKey === ALL_KEYS) this.#cache.clear()
-    else this.#cache.delete(storeKey)
+    if (storeKey === ALL_KEYS) {
+      this.#cache.clear()
+      this.#reads.clear()
+    } else {
+      this.#cache.delete(storeKey)
+      this.#reads.delete(storeKey)
+    }
   }
 }
 

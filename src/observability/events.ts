@@ -22,8 +22,12 @@ export interface ResourceClientEvents {
   }
   /** The provider granted less than was asked (the resource may refuse the token). */
   scope_narrowed: { grant: string; resource: string; requested: string; granted: string }
-  /** A refresh failed; `code` is the {@link ResourceTokensError} code thrown. */
-  refresh_failed: { grant: string; resource: string; code: string }
+  /**
+   * A refresh failed; `code` is the {@link ResourceTokensError} code thrown. `background`: it was a renewal ahead of
+   * expiry that no request waited for; the current token is still used until it expires, and the renewal is
+   * tried again (after 1, 2, 4, then every 5 seconds).
+   */
+  refresh_failed: { grant: string; resource: string; code: string; background: boolean }
   /** A grant was stored after login or import. */
   login: { grant: string; subject: string }
   /**

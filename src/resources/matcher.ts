@@ -25,11 +25,7 @@ export class ResourceMatcher {
   /** The resource `input` belongs to, or `undefined`. Says nothing about hidden dot segments: see {@link resolve}. */
   match(input: string | URL): RegisteredResource | undefined {
     const url = toUrl(input)
-    if (url === undefined || url.username !== '' || url.password !== '') return undefined
-    const candidates = this.#byOrigin.get(url.origin)
-    if (candidates === undefined) return undefined
-    const path = url.pathname
-    return candidates.find((r) => pathBelongs(path, r.pathPrefix))
+    return url === undefined ? undefined : this.#find(url, url.pathname)
   }
 
   /**
@@ -39,10 +35,12 @@ export class ResourceMatcher {
    * drop `;` parameters resolve `/api/..%2Fadmin` outside `/api`, so where the request really lands is unknown.
    */
   resolve(input: string | URL): RegisteredResource | undefined {
-    const resource = this.match(input)
+    const url = toUrl(input)
+    if (url === undefined) return undefined
+    const path = url.pathname
+    const resource = this.#find(url, path)
     if (resource === undefined) return undefined
-    const url = toUrl(input) as URL
-    if (hasHiddenDotSegment(url.pathname)) {
+    if (hasHiddenDotSegment(path)) {
       throw new ResourceTokensError(
         'ambiguous_path',
         `the path of a request to ${resource.name} holds an encoded dot segment (such as ..%2F, %2e%2e or ..;) that a server may resolve outside the resource: refused, nothing was sent`,
@@ -50,17 +48,29 @@ export class ResourceMatcher {
     }
     return resource
   }
+
+  #find(url: URL, path: string): RegisteredResource | undefined {
+    if (url.username !== '' || url.password !== '') return undefined
+    const candidates = this.#byOrigin.get(url.origin)
+    if (candidates === undefined) return undefined
+    for (const resource of candidates) if (pathBelongs(path, resource.pathPrefix)) return resource
+    return undefined
+  }
 }
 
 /** Rounds of percent-decoding looked through: double (and triple) encoding is what proxy chains undo. */
 const DECODE_ROUNDS = 3
 const SEPARATOR = /\/|\\|%2f|%5c/i
+/** What every hidden (or plain) dot segment needs: a `%`, a `;`, a `\`, or a segment that is `.` or `..`. */
+const MAYBE_DOT_SEGMENT = /[%;\\]|(?:^|\/)\.\.?(?:\/|$)/
 
 /**
  * True when `path`, split on `/`, `\`, `%2F` and `%5C` (any case) with `;` parameters dropped, has a segment that
  * is `.` or `..` once `%2e` is read as a dot; checked again after each round of percent-decoding.
  */
 export function hasHiddenDotSegment(path: string): boolean {
+  // The common case, in one scan: nothing encoded, no `;` or `\`, no literal dot segment.
+  if (!MAYBE_DOT_SEGMENT.test(path)) return false
   let current = path
   for (let round = 0; round <= DECODE_ROUNDS; round++) {
     for (const segment of current.split(SEPARATOR)) {

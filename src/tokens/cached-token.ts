@@ -29,7 +29,7 @@ export function toCachedToken(response: client.TokenEndpointResponse, resource: 
       type: response.token_type.toLowerCase(),
       scope: evidence.scope.granted,
       expiresAt,
-      refreshAt: expiresAt - Math.min(options.skewMs, lifetimeMs / 4),
+      refreshAt: expiresAt - Math.min(options.skewMs, lifetimeMs / 2),
     },
     evidence,
   }

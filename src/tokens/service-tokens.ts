@@ -10,6 +10,9 @@ import { toCachedToken } from './cached-token.js'
 import { restrictionTo } from './downscoping/downscoping.js'
 import { tokenRefusal } from './token-check.js'
 import type { TokenSource } from './token-source.js'
+import { Renewals, tokenState } from './renewal.js'
+import { ResourceTokensError } from '../errors/resource-tokens-error.js'
+import type { Logger } from '../observability/logger.js'
 import { NOOP_TELEMETRY, type Telemetry } from '../telemetry/telemetry.js'
 
 /**
@@ -18,45 +21,65 @@ import { NOOP_TELEMETRY, type Telemetry } from '../telemetry/telemetry.js'
  * single-flight per resource. There is no refresh token to protect, so no lock and no store: each process
  * holds its own service tokens. The DPoP key (for `dpop` resources) belongs to this client instance.
  */
-export class ServiceTokens {
+export class ServiceTokens implements TokenSource {
   readonly #cache = new Map<string, CachedToken>()
-  readonly #pending = new Map<string, Promise<CachedToken>>()
+  readonly #renewals: Renewals<CachedToken>
   #dpopKey: Promise<StoredDPoPKey> | undefined
 
   constructor(
     private readonly provider: ProviderClient,
     private readonly dpopKeys: DPoPKeys,
     private readonly events: TypedEmitter,
+    private readonly logger: Logger,
     private readonly options: Pick<ResolvedOptions, 'now' | 'skewMs' | 'defaultTokenLifetimeMs'>,
     private readonly telemetry: Telemetry = NOOP_TELEMETRY,
-  ) {}
-
-  /** The token source `serviceFetch` uses for `resource`. */
-  source(resource: RegisteredResource): TokenSource {
-    return {
-      token: (rejected) => this.accessToken(resource, rejected),
-      dpopHandle: () => this.dpopHandle(),
-    }
+  ) {
+    // One key per resource: bounded by the registered resources.
+    this.#renewals = new Renewals({ maxKeys: 10_000, now: options.now })
   }
 
-  async accessToken(resource: RegisteredResource, rejected?: string): Promise<CachedToken> {
-    const cached = this.#cache.get(resource.id)
-    const hit = cached !== undefined && cached.value !== rejected && this.options.now() < cached.refreshAt
-    this.telemetry.cacheLookup(resource.name, hit)
-    if (hit) return cached
-    let flight = this.#pending.get(resource.id)
-    if (flight === undefined) {
-      flight = this.#obtain(resource).finally(() => this.#pending.delete(resource.id))
-      this.#pending.set(resource.id, flight)
-    }
-    return flight
+  /** The cached token for `resource` if it can be used now (renewed in the background when due). */
+  ready(resource: RegisteredResource): CachedToken | undefined {
+    const token = this.#usable(resource, undefined)
+    if (token !== undefined) this.telemetry.cacheLookup(resource.name, true)
+    return token
+  }
+
+  async token(resource: RegisteredResource, rejected?: string): Promise<CachedToken> {
+    const cached = this.#usable(resource, rejected)
+    this.telemetry.cacheLookup(resource.name, cached !== undefined)
+    if (cached !== undefined) return cached
+    return this.#renewals.join(rejected === undefined ? resource.id : `${resource.id}\nretry`, () => this.#obtain(resource, rejected, false))
+  }
+
+  #usable(resource: RegisteredResource, rejected: string | undefined): CachedToken | undefined {
+    const token = this.#cache.get(resource.id)
+    if (token === undefined || token.value === rejected) return undefined
+    const state = tokenState(token, this.options.now())
+    if (state === 'expired') return undefined
+    if (state === 'renew') this.#renewals.ahead(resource.id, () => this.#obtain(resource, undefined, true), () => undefined)
+    return token
   }
 
   async dpopHandle(): Promise<client.DPoPHandle | undefined> {
     return this.#dpopKey === undefined ? undefined : this.dpopKeys.handle(await this.#dpopKey)
   }
 
-  async #obtain(resource: RegisteredResource): Promise<CachedToken> {
+  async #obtain(resource: RegisteredResource, rejected: string | undefined, background: boolean): Promise<CachedToken> {
+    // Renewed by another caller meanwhile (a retry after invalid_token waits for a pending renewal first).
+    const current = this.#cache.get(resource.id)
+    if (current !== undefined && current.value !== rejected && this.options.now() < current.refreshAt) return current
+    try {
+      return await this.#request(resource)
+    } catch (err) {
+      const code = err instanceof ResourceTokensError ? err.code : 'token_endpoint_unavailable'
+      this.events.emit('refresh_failed', { grant: 'service', resource: resource.name, code, background })
+      this.logger.warn?.(background ? 'service token renewal ahead of expiry failed; the current token is used until it expires' : 'service token request failed', { grant: 'service', resource: resource.name, code })
+      throw err
+    }
+  }
+
+  async #request(resource: RegisteredResource): Promise<CachedToken> {
     const parameters = restrictionTo(resource)
     let dpop: client.DPoPHandle | undefined
     if (resource.dpop) {

@@ -2,7 +2,7 @@ import type * as client from 'openid-client'
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
 import type { CachedToken } from '../grants/grant-record.js'
 import type { GrantLock } from '../grants/grant-lock.js'
-import type { GrantRepository } from '../grants/grant-repository.js'
+import type { GrantRepository, GrantSnapshot } from '../grants/grant-repository.js'
 import type { SessionLifetime } from '../grants/session-lifetime.js'
 import { loginRequired } from '../grants/grant-writer.js'
 import type { GrantKeys, StoreKeys } from '../grants/store-keys.js'
@@ -13,6 +13,7 @@ import type { Telemetry } from '../telemetry/telemetry.js'
 import type { Downscoping } from './downscoping/downscoping.js'
 import type { GrantDPoP } from './grant-dpop.js'
 import { asGranted } from './grant-coverage.js'
+import { Renewals, tokenState } from './renewal.js'
 import type { TokenSource } from './token-source.js'
 
 /** What a {@link TokenManager} works with. */
@@ -30,12 +31,18 @@ export interface TokenManagerParts {
   readonly now: () => number
   /** Counts cache hits and misses (the only telemetry on the hot path: an integer increment). */
   readonly telemetry: Telemetry
+  /** Bound on the per-key renewal bookkeeping (failures remembered for back-off). */
+  readonly maxKeys: number
 }
 
 /**
- * Hands out one access token per (grant, resource), renewing it when due.
+ * Hands out one access token per (grant, resource), renewing it ahead of need.
  *
- * - Hot path: a fresh cached token is returned without I/O beyond the grant cache.
+ * - Hot path ({@link ready}): a cached token from the grant cache, synchronously, no I/O, no allocation.
+ * - Refresh-ahead: a token in its renewal window is still handed out while one background renewal replaces it;
+ *   only a caller that finds no usable token waits. A failed background renewal is reported (`refresh_failed`
+ *   with `background: true`, and a warning) and tried again with back-off while the token is still valid
+ *   (see renewal.ts for how long).
  * - Single-flight: concurrent callers for the same grant and resource share one pending renewal; never
  *   across resources, so no caller can be handed another resource's token.
  * - Serialized per grant: renewals of one grant take the grant lock and re-read the grant once it is won
@@ -44,18 +51,29 @@ export interface TokenManagerParts {
  */
 export class TokenManager {
   readonly #parts: TokenManagerParts
-  readonly #pending = new Map<string, Promise<CachedToken>>()
+  readonly #renewals: Renewals<CachedToken>
 
   constructor(parts: TokenManagerParts) {
     this.#parts = parts
+    this.#renewals = new Renewals({ maxKeys: parts.maxKeys, now: parts.now })
   }
 
-  /** The token source `fetch` uses for `resource` of the grant under `key`. */
-  source(key: string, resource: RegisteredResource): TokenSource {
-    return {
-      token: (rejected) => this.accessToken(key, resource, rejected),
-      dpopHandle: () => this.dpopHandle(key),
-    }
+  /** The token source `fetch` uses for the grant under `key`. */
+  source(key: string): TokenSource {
+    return new GrantTokens(this, key)
+  }
+
+  /**
+   * The cached token for `resource` of the grant under `key` when the grant is in the in-process cache and the
+   * token can be used now (renewed in the background when due); otherwise `undefined` and {@link accessToken} decides.
+   */
+  ready(key: string, registered: RegisteredResource): CachedToken | undefined {
+    const keys = this.#parts.keys.of(key)
+    const snapshot = this.#parts.grants.peek(keys.grant)
+    if (snapshot === undefined || this.#parts.sessions.isOver(snapshot.record)) return undefined
+    const token = this.#usable(keys, snapshot, registered, undefined)
+    if (token !== undefined) this.#parts.telemetry.cacheLookup(registered.name, true)
+    return token
   }
 
   /**
@@ -66,23 +84,13 @@ export class TokenManager {
     const keys = this.#parts.keys.of(key)
     const snapshot = await this.#parts.grants.read(keys.grant)
     if (snapshot === undefined || (await this.#parts.sessions.endIfOver(keys, snapshot.record))) throw loginRequired()
-    // With the scope incremental logins added for it (the flight key below includes the scope).
+    const cached = this.#usable(keys, snapshot, registered, rejected)
+    this.#parts.telemetry.cacheLookup(registered.name, cached !== undefined)
+    if (cached !== undefined) return cached
+    // With the scope incremental logins added for it (the flight key includes the scope).
     const resource = asGranted(snapshot.record, registered)
     const slot = this.#parts.downscoping.slot(resource)
-    const cached = snapshot.record.tokens[slot]
-    if (cached !== undefined && this.#usable(cached, rejected)) {
-      this.#parts.telemetry.cacheLookup(resource.name, true)
-      return cached
-    }
-    this.#parts.telemetry.cacheLookup(resource.name, false)
-
-    const flightKey = `${keys.grant}\n${slot}\n${resource.scope}\n${rejected === undefined ? '' : 'retry'}`
-    let flight = this.#pending.get(flightKey)
-    if (flight === undefined) {
-      flight = this.#renew(keys, resource, slot, rejected).finally(() => this.#pending.delete(flightKey))
-      this.#pending.set(flightKey, flight)
-    }
-    return flight
+    return this.#renewals.join(flightKey(keys, slot, resource, rejected), () => this.#renew(keys, resource, slot, rejected, false))
   }
 
   /** The DPoP handle `fetch` must use with this grant's tokens, when the grant has a DPoP key. */
@@ -90,11 +98,26 @@ export class TokenManager {
     return this.#parts.dpop.handleOf(await this.#parts.grants.read(this.#parts.keys.of(key).grant))
   }
 
-  #usable(token: CachedToken, rejected: string | undefined): boolean {
-    return token.value !== rejected && this.#parts.now() < token.refreshAt
+  /** The grant's cached token for `registered` if it may be used now; starts its renewal ahead of need when due. */
+  #usable(keys: GrantKeys, snapshot: GrantSnapshot, registered: RegisteredResource, rejected: string | undefined): CachedToken | undefined {
+    const record = snapshot.record
+    const resource = record.extraScopes === undefined ? registered : asGranted(record, registered)
+    const slot = this.#parts.downscoping.slot(resource)
+    const token = record.tokens[slot]
+    if (token === undefined || token.value === rejected) return undefined
+    const state = tokenState(token, this.#parts.now())
+    if (state === 'expired') return undefined
+    if (state === 'renew') {
+      this.#renewals.ahead(
+        flightKey(keys, slot, resource, undefined),
+        () => this.#renew(keys, resource, slot, undefined, true),
+        () => undefined,
+      )
+    }
+    return token
   }
 
-  async #renew(keys: GrantKeys, resource: RegisteredResource, slot: string, rejected: string | undefined): Promise<CachedToken> {
+  async #renew(keys: GrantKeys, resource: RegisteredResource, slot: string, rejected: string | undefined, background: boolean): Promise<CachedToken> {
     const { lock, grants, downscoping, events, logger } = this.#parts
     return lock.run(
       keys.lock,
@@ -102,17 +125,45 @@ export class TokenManager {
         const snapshot = await grants.readFresh(keys.grant)
         if (snapshot === undefined) throw loginRequired()
         const cached = snapshot.record.tokens[slot]
-        if (cached !== undefined && this.#usable(cached, rejected)) return cached
+        // Renewed by another caller or process meanwhile: nothing to do.
+        if (cached !== undefined && cached.value !== rejected && this.#parts.now() < cached.refreshAt) return cached
         try {
           return await downscoping.obtain(keys, snapshot, resource, lease)
         } catch (err) {
           const code = err instanceof ResourceTokensError ? err.code : 'token_endpoint_unavailable'
-          events.emit('refresh_failed', { grant: keys.ref, resource: resource.name, code })
-          logger.warn?.('refresh failed', { grant: keys.ref, resource: resource.name, code })
+          events.emit('refresh_failed', { grant: keys.ref, resource: resource.name, code, background })
+          logger.warn?.(background ? 'refresh ahead of expiry failed; the current token is used until it expires' : 'refresh failed', { grant: keys.ref, resource: resource.name, code })
           throw err
         }
       },
       { grant: keys.ref, resource: resource.name },
     )
+  }
+}
+
+function flightKey(keys: GrantKeys, slot: string, resource: RegisteredResource, rejected: string | undefined): string {
+  return `${keys.grant}\n${slot}\n${resource.scope}\n${rejected === undefined ? '' : 'retry'}`
+}
+
+/** The token source of one grant: what `fetch` is handed (no closures per call). */
+class GrantTokens implements TokenSource {
+  readonly #manager: TokenManager
+  readonly #key: string
+
+  constructor(manager: TokenManager, key: string) {
+    this.#manager = manager
+    this.#key = key
+  }
+
+  ready(resource: RegisteredResource): CachedToken | undefined {
+    return this.#manager.ready(this.#key, resource)
+  }
+
+  token(resource: RegisteredResource, rejected?: string): Promise<CachedToken> {
+    return this.#manager.accessToken(this.#key, resource, rejected)
+  }
+
+  dpopHandle(): Promise<client.DPoPHandle | undefined> {
+    return this.#manager.dpopHandle(this.#key)
   }
 }

@@ -84,8 +84,17 @@ describe('per-resource tokens with resource indicators and rotation', () => {
       short.op.resetCounters()
       const first = await client.accessToken('renew', short.contactsUrl)
       const firstCal = await client.accessToken('renew', short.calendarUrl)
-      // 4 s tokens renew at 3 s (skew 1 s): wait past that.
+      const renewed = new Promise<void>((resolve) => {
+        let tokens = 0
+        client.on('token', () => {
+          if (++tokens === 2) resolve()
+        })
+      })
+      // 4 s tokens renew from 3 s on (skew 1 s), in the background while the old token is still handed out.
       await sleep(3200)
+      await client.accessToken('renew', short.contactsUrl)
+      await client.accessToken('renew', short.calendarUrl)
+      await renewed
       const second = await client.accessToken('renew', short.contactsUrl)
       const secondCal = await client.accessToken('renew', short.calendarUrl)
       assert.notEqual(first.value, second.value)

@@ -88,14 +88,13 @@ function refreshesFor(world: Scenario, indicator: string) {
 }
 
 describe('four processes share one grant under load', () => {
-  // Access tokens live LIFETIME_S seconds. The client renews at expiresAt - min(skew, lifetime / 4)
-  // (src/tokens/cached-token.ts), so with skew >= lifetime / 4 every token is renewed at 0.75 * lifetime,
-  // measured from the start of the request that obtained it.
+  // Access tokens live LIFETIME_S seconds. The client renews from expiresAt - min(skew, lifetime / 2) on
+  // (src/tokens/cached-token.ts; in the background while the old token is still used, src/tokens/renewal.ts), so
+  // with skew = 2 s every token is renewed at lifetime - 2 s, measured from the start of the request that obtained it.
   //
   // Why 8 s and not 3 or 4: the provider computes exp = floor(now in s) + lifetime, so a token really
-  // expires up to 1 s before the client's expiresAt. The renewal point sits min(skew, lifetime / 4) before
-  // expiresAt, so the margin between renewal and real expiry is (lifetime / 4 - 1 s, lifetime / 4]: (0, 1 s]
-  // at 4 s. A fetch that took the old token just before renewal reaches the resource server (no clock
+  // expires up to 1 s before the client's expiresAt. With the renewal point min(skew, lifetime / 4) before
+  // expiresAt (the rule before refresh-ahead), the margin between renewal and real expiry was (0, 1 s] at 4 s. A fetch that took the old token just before renewal reaches the resource server (no clock
   // tolerance) after the real expiry as soon as its latency exceeds that margin, and with 400 fetches in
   // flight on a shared machine the latency tail reaches seconds. The client then retries once with the token
   // cached by then (refusedInTransit counts these; no extra refresh when renewal has happened meanwhile), but
@@ -105,12 +104,12 @@ describe('four processes share one grant under load', () => {
   const DURATION_MS = 15_000
   const PROCESSES = 4
   const IN_FLIGHT = 100
-  // 0.75 * lifetime: 6 s.
-  const renewEveryMs = LIFETIME_S * 1000 - Math.min(SKEW_S * 1000, (LIFETIME_S * 1000) / 4)
+  // lifetime - skew: 6 s.
+  const renewEveryMs = LIFETIME_S * 1000 - Math.min(SKEW_S * 1000, (LIFETIME_S * 1000) / 2)
   // Nothing is cached when the run starts, so each resource needs a token at t = 0 and then one per renewal
   // window: tokens obtained at about t = 0, 6, 12 s. A renewal at t needs t < DURATION_MS (no fetch starts
-  // later), and each comes at least 0.75 * L after the previous one, so over D seconds a resource needs
-  // ceil(D / (0.75 * L)) = ceil(15 / 6) = 3 refreshes, the initial one included. D / (0.75 * L) = 2.5 is far
+  // later), and each comes at least L - skew after the previous one, so over D seconds a resource needs
+  // ceil(D / (L - skew)) = ceil(15 / 6) = 3 refreshes, the initial one included. D / (L - skew) = 2.5 is far
   // from a whole number on purpose: the last renewal comes about 3 s before the end and the next would come
   // 3 s after it, so lock waits and event-loop lag (tens of ms) cannot move a renewal across either boundary,
   // and the test demands exactly the minimum, not minimum + 1.
@@ -185,7 +184,7 @@ describe('four processes share one grant under load', () => {
       refusedInTransit,
       tokenRequests: world.op.tokenRequests.length,
       refreshes: { contacts: contactsRefreshes, calendar: calendarRefreshes },
-      minimumPerResource: `ceil(${DURATION_MS / 1000} s / (0.75 * ${LIFETIME_S} s)) = ${expectedPerResource}`,
+      minimumPerResource: `ceil(${DURATION_MS / 1000} s / (${LIFETIME_S} s - ${SKEW_S} s)) = ${expectedPerResource}`,
       reusedRefreshTokens: world.op.reusedRefreshTokens(),
     }
     t.diagnostic(`figures: ${JSON.stringify(figures)}`)
