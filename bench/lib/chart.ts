@@ -99,7 +99,7 @@ export function chart(results: Results): string {
           width: 440,
           height: 230,
           title: `${level.inFlight} in flight: requests/s, ratio to global fetch`,
-          groups: [{ label: variants.map((v) => SHORT[v.id]).join(' · '), bars: bars('rps') }],
+          groups: [{ label: `medians of ${t.repetitions} repetitions`, bars: bars('rps') }],
           legend: [],
         }),
       )
@@ -167,6 +167,19 @@ export function chart(results: Results): string {
       parts.push(`<line x1="${tick.toFixed(1)}" x2="${tick.toFixed(1)}" y1="${y}" y2="${y + 20}" stroke="#000" stroke-width="2"/>`)
       parts.push(text(barX + barWidth + 12, y + 14, `${row.count} (min ${row.minimum}), ${row.failed} failed`, { size: 12 }))
       y += 22
+    }
+  }
+  const renewal = results.renewal
+  if (renewal !== undefined) {
+    y += 10
+    for (const run of renewal.load) {
+      const met = run.p99Ratio <= TRANSPORT_TARGETS.p99
+      parts.push(text(20, (y += 18), `Renewal under load, ${storeName(run.store)}: p99 during renewals ${run.inRenewal.p99Us.toFixed(0)} µs / warm ${run.warm.p99Us.toFixed(0)} µs = ${run.p99Ratio.toFixed(2)} (target ≤ 1.10)`, { size: 13, weight: 'bold', color: met ? '#2e6b26' : '#b00020' }))
+    }
+    for (const c of renewal.outage?.clients ?? []) {
+      const met = c.outcome.failed === 0 && c.renewedAfterS !== undefined
+      const o = renewal.outage!
+      parts.push(text(20, (y += 18), `Token endpoint down ${o.outageS} s (${o.tokenLifetimeS} s tokens), ${storeName(c.store)}: ${c.outcome.failed} failed of ${c.fetches}, ${c.refreshFailedEvents} refresh_failed (target 0 failed)`, { size: 13, weight: 'bold', color: met ? '#2e6b26' : '#b00020' }))
     }
   }
   const heap = results.manyUsers?.heap
