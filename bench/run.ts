@@ -28,14 +28,14 @@ const runs = (section: string): boolean => only === undefined || only.includes(s
 const SETTINGS = quick
   ? {
       transports: { repetitions: 3, rounds: 2, sliceMs: 150, warmupMs: 30, jitWarmupMs: 300, levels: [1, 64] },
-      libraryCpu: { repetitions: 3, rounds: 2, callsPerSlice: 1000 },
+      libraryCpu: { repetitions: 3, requests: 2000 },
       burst: 1000, sustainedS: 8, lifetimeS: 4, grants: 2000, scale: [100, 10_000], scaleTimeMs: 500, scaleRepetitions: 2, telemetryRepetitions: 4, telemetryTimeMs: 500,
       renewal: { durationS: 6, lifetimeS: 5, inFlight: 8, pauseMs: 2 },
       outage: { lifetimeS: 12, outageS: 4, inFlight: 8, pauseMs: 5 },
     }
   : {
       transports: { repetitions: 6, rounds: 5, sliceMs: 200, warmupMs: 30, jitWarmupMs: 1000, levels: [1, 64] },
-      libraryCpu: { repetitions: 7, rounds: 4, callsPerSlice: 3000 },
+      libraryCpu: { repetitions: 7, requests: 10_000 },
       burst: 1000, sustainedS: 30, lifetimeS: 20, grants: 10_000, scale: [100, 100_000], scaleTimeMs: 1500, scaleRepetitions: 4, telemetryRepetitions: 6, telemetryTimeMs: 3000,
       renewal: { durationS: 30, lifetimeS: 5, inFlight: 8, pauseMs: 2 },
       outage: { lifetimeS: 60, outageS: 20, inFlight: 8, pauseMs: 5 },
@@ -58,8 +58,7 @@ async function main(cleanup: Cleanup): Promise<void> {
     step(`1. transports: warm path at ${t.levels.join(' and ')} in flight, ${t.repetitions} repetitions`)
     partial.transports = await transports(world, t)
     step('1b. the library\'s CPU per warm request without I/O')
-    partial.libraryCpu = await libraryCpu(world, SETTINGS.libraryCpu)
-    for (const row of partial.libraryCpu.rows) console.log(`  ${row.id}: ${row.unavailable ?? `+${row.extraUs.toFixed(1)} µs (${row.perRepetition.map((v) => v.toFixed(1)).join(', ')})`}`)
+    partial.libraryCpu = await libraryCpu(world, cleanup, SETTINGS.libraryCpu)
   }
   if (runs('2')) {
     step('2. provider load: cold bursts')

@@ -1,5 +1,5 @@
 import { VARIANTS, type TransportsResult, type VariantId } from '../sections/transports.js'
-import type { LibraryCpuResult } from '../sections/library-cpu.js'
+import { LIBRARY_VARIANTS, type LibraryCpuResult } from '../sections/library-cpu.js'
 import type { RenewalResult } from '../sections/renewal.js'
 import type { HandRolledLoadResult } from '../sections/provider-load.js'
 import { storeName, type Results } from './results.js'
@@ -177,20 +177,19 @@ function signed(value: number): string {
 
 function libraryCpuSection(r: LibraryCpuResult): string[] {
   const out: string[] = []
-  out.push(`### 1b. The library's CPU per warm request without I/O (medians of ${r.repetitions} repetitions, ${r.rounds} × ${r.callsPerSlice} calls per side, one at a time)`)
+  out.push(`### 1b. The library's CPU per warm request, transport stubbed (medians of ${r.repetitions} repetitions of ${r.requestsPerRepetition.toLocaleString('en')} calls per variant, one at a time)`)
   out.push('')
-  out.push('| library call | transport (both sides) | transport alone µs | library µs | beyond the transport µs | per repetition |')
-  out.push('|---|---|---:|---:|---:|---|')
-  for (const row of r.rows) {
-    const label = { fetchMemory: 'client.fetch, MemoryStore', fetchRedis: 'client.fetch, RedisStore + encryption', requestMemory: 'client.request, MemoryStore', requestRedis: 'client.request, RedisStore + encryption' }[row.id]
-    if (row.unavailable !== undefined) {
-      out.push(`| ${label} | ${row.transport} | ${row.unavailable} | | | |`)
-      continue
-    }
-    out.push(`| ${label} | ${row.transport} | ${row.baselineUs.toFixed(1)} | ${row.libraryUs.toFixed(1)} | ${signed(row.extraUs)} | ${row.perRepetition.map(signed).join(', ')} |`)
+  out.push('| variant | CPU µs per call | beyond its baseline µs | per repetition µs |')
+  out.push('|---|---:|---:|---|')
+  for (const v of LIBRARY_VARIANTS) {
+    const c = r.cpuUs[v.id]
+    const baseline = v.id === 'fetchMemory' || v.id === 'fetchRedis' ? 'fetchBase' : v.id === 'requestMemory' || v.id === 'requestRedis' ? 'requestBase' : undefined
+    const beyond = baseline === undefined ? '' : signed(r.libraryUs[v.id as keyof LibraryCpuResult['libraryUs']])
+    const reps = baseline === undefined ? c.perRepetition.map((x) => x.toFixed(1)) : c.perRepetition.map((x, i) => signed(x - r.cpuUs[baseline].perRepetition[i]!))
+    out.push(`| ${v.label} | ${c.median.toFixed(1)} | ${beyond} | ${reps.join(', ')} |`)
   }
   out.push('')
-  out.push(`A magnifier for section 1's CPU beyond the transport: no sockets, so far less noise on a shared machine; the same bound applies (targets). Token requests while measuring: ${r.tokenRequestsDuringMeasurement}.`)
+  out.push("A magnifier for section 1's CPU beyond the transport: no sockets, so far less noise on a shared machine; the same bound applies (targets).")
   out.push('')
   return out
 }

@@ -446,10 +446,12 @@ export class ResourceClient {
     return this
   }
 
-  /** Stops listening to the store and closes it when the client created it. Idempotent. */
+  /** Waits for token renewals in flight (background ones included), then stops listening to the store and closes it when the client created it. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    // A renewal in flight (one ahead of need, say) finishes writing before the store goes away.
+    await Promise.all([this.#tokens.settled(), this.#service.settled()])
     this.#grants.close()
     await this.#ownedStore?.close?.()
   }

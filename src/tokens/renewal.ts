@@ -80,8 +80,13 @@ export class Renewals<T> {
     })
   }
 
-  /** Renewals in flight (for `close`, and tests). */
+  /** Renewals in flight (for tests). */
   get pending(): number {
     return this.#pending.size
+  }
+
+  /** Resolves once every renewal in flight now has finished, whatever its outcome (for `close`). */
+  async settled(): Promise<void> {
+    await Promise.allSettled(this.#pending.values())
   }
 }

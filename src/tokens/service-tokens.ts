@@ -52,6 +52,11 @@ export class ServiceTokens implements TokenSource {
     return this.#renewals.join(rejected === undefined ? resource.id : `${resource.id}\nretry`, () => this.#obtain(resource, rejected, false))
   }
 
+  /** Resolves once the renewals in flight have finished (for `close`). */
+  settled(): Promise<void> {
+    return this.#renewals.settled()
+  }
+
   #usable(resource: RegisteredResource, rejected: string | undefined): CachedToken | undefined {
     const token = this.#cache.get(resource.id)
     if (token === undefined || token.value === rejected) return undefined

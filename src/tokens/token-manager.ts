@@ -93,6 +93,11 @@ export class TokenManager {
     return this.#renewals.join(flightKey(keys, slot, resource, rejected), () => this.#renew(keys, resource, slot, rejected, false))
   }
 
+  /** Resolves once the renewals in flight (background ones included) have finished: `close` waits for them. */
+  settled(): Promise<void> {
+    return this.#renewals.settled()
+  }
+
   /** The DPoP handle `fetch` must use with this grant's tokens, when the grant has a DPoP key. */
   async dpopHandle(key: string): Promise<client.DPoPHandle | undefined> {
     return this.#parts.dpop.handleOf(await this.#parts.grants.read(this.#parts.keys.of(key).grant))

@@ -204,4 +204,34 @@ describe('refresh-ahead with default options (60 s tokens, renewal from 30 s bef
     assert.equal((await client.fetch('two', `${world.calendarUrl}events`)).status, 200)
     assert.equal((await fetch(`${world.calendarUrl}events`, { headers: { authorization: `Bearer ${contacts2.value}` } })).status, 401)
   })
+
+  test('close() waits for a background renewal in flight: it finishes and is stored before the store goes away', async () => {
+    const { client, setClock } = await clientWithClock()
+    await world.login(client, 'closing')
+    const first = await client.accessToken('closing', world.contactsUrl)
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    let arrived!: () => void
+    const atProvider = new Promise<void>((resolve) => (arrived = resolve))
+    world.op.setTokenEndpointHook(async () => {
+      arrived()
+      await held
+    })
+    try {
+      setClock(first.expiresAt - 29_000)
+      const order: string[] = []
+      client.on('token', () => order.push('token'))
+      assert.equal((await client.fetch('closing', `${world.contactsUrl}/people`)).status, 200)
+      await within(atProvider, 10_000, 'the background renewal did not reach the provider')
+      const closed = client.close().then(() => order.push('closed'))
+      await sleep(50)
+      assert.deepEqual(order, [], 'close() is still waiting for the renewal')
+      release()
+      await within(closed, 10_000, 'close() did not finish')
+      assert.deepEqual(order, ['token', 'closed'])
+    } finally {
+      release()
+      world.op.setTokenEndpointHook()
+    }
+  })
 })
