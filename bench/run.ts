@@ -57,7 +57,7 @@ async function main(cleanup: Cleanup): Promise<void> {
     const t = SETTINGS.transports
     step(`1. transports: warm path at ${t.levels.join(' and ')} in flight, ${t.repetitions} repetitions`)
     partial.transports = await transports(world, t)
-    step('1b. the library\'s CPU per warm request without I/O')
+    step('1b. the library\'s CPU per warm request, transport stubbed')
     partial.libraryCpu = await libraryCpu(world, cleanup, SETTINGS.libraryCpu)
   }
   if (runs('2')) {
@@ -93,7 +93,7 @@ async function main(cleanup: Cleanup): Promise<void> {
     step(`6. renewal A: ${r.durationS} s of load with ${r.lifetimeS} s tokens, MemoryStore then RedisStore`)
     const shortTokens = await world.withProvider({ accessTokenTTL: r.lifetimeS })
     const loadRuns = [await renewalUnderLoad(shortTokens, 'memory', r), await renewalUnderLoad(shortTokens, 'redis', r)]
-    for (const run of loadRuns) console.log(`  ${run.store}: p99 in renewal ${run.inRenewal.p99Us.toFixed(0)} µs (${run.inRenewal.requests} requests), warm ${run.warm.p99Us.toFixed(0)} µs, ratio ${run.p99Ratio.toFixed(2)}; ${run.tokenRequests} token requests (minimum ${run.minimum})`)
+    for (const run of loadRuns) console.log(`  ${run.store}: p99 in renewal ${run.inRenewal.p99Us.toFixed(0)} µs (${run.inRenewal.requests} requests), warm ${run.warm.p99Us.toFixed(0)} µs, ratio ${run.p99Ratio.toFixed(2)} (control ${run.control.p99Ratio.toFixed(2)}); ${run.tokenRequests} token requests (minimum ${run.minimum})`)
     const o = SETTINGS.outage
     step(`6. renewal B: ${o.lifetimeS} s tokens, the token endpoint failing for ${o.outageS} s from the first renewal`)
     const outage = await renewalOutage(await world.withProvider({ accessTokenTTL: o.lifetimeS }), o)

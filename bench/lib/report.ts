@@ -145,13 +145,13 @@ function renewalSection(r: RenewalResult): string[] {
     const first = r.load[0]!
     out.push(`### 6. Renewal A: ${first.durationS} s of load (${first.inFlight} in flight, ${first.pauseMs} ms pause), ${first.tokenLifetimeS} s tokens, renewal due ${first.renewAfterS} s after each token`)
     out.push('')
-    out.push('| store | requests | during renewals: requests | median µs | p99 µs | max µs | warm: requests | median µs | p99 µs | p99 ratio | renewals (median / max ms) | token requests | minimum | failures |')
-    out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+    out.push('| store | requests | during renewals: requests | median µs | p99 µs | max µs | warm: requests | median µs | p99 µs | p99 ratio | control: requests | p99 µs | p99 ratio | renewals (median / max ms) | token requests | minimum | failures |')
+    out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
     for (const run of r.load) {
-      out.push(`| ${storeName(run.store)} | ${run.fetches} | ${run.inRenewal.requests} | ${run.inRenewal.medianUs.toFixed(0)} | ${run.inRenewal.p99Us.toFixed(0)} | ${run.inRenewal.maxUs.toFixed(0)} | ${run.warm.requests} | ${run.warm.medianUs.toFixed(0)} | ${run.warm.p99Us.toFixed(0)} | ${run.p99Ratio.toFixed(2)} | ${run.renewals} (${run.renewalMs.median.toFixed(1)} / ${run.renewalMs.max.toFixed(1)}) | ${run.tokenRequests} | ${run.minimum} | ${failures(run.outcome)} |`)
+      out.push(`| ${storeName(run.store)} | ${run.fetches} | ${run.inRenewal.requests} | ${run.inRenewal.medianUs.toFixed(0)} | ${run.inRenewal.p99Us.toFixed(0)} | ${run.inRenewal.maxUs.toFixed(0)} | ${run.warm.requests} | ${run.warm.medianUs.toFixed(0)} | ${run.warm.p99Us.toFixed(0)} | ${run.p99Ratio.toFixed(2)} | ${run.control.requests} | ${run.control.p99Us.toFixed(0)} | ${run.control.p99Ratio.toFixed(2)} | ${run.renewals} (${run.renewalMs.median.toFixed(1)} / ${run.renewalMs.max.toFixed(1)}) | ${run.tokenRequests} | ${run.minimum} | ${failures(run.outcome)} |`)
     }
     out.push('')
-    out.push(`"During renewals": requests in flight at some moment between the provider receiving a renewal's token request and the client's \`token\` event for it; "warm": the others (requests overlapping the first tokens' requests are in neither). Minimum: ${first.minimumFormula}.`)
+    out.push(`"During renewals": requests in flight at some moment between the provider receiving a renewal's token request and the client's \`token\` event for it; "warm": the others (requests overlapping the first tokens' requests are in neither). "Control": the same windows shifted by half a renewal period, where nothing renews: its p99 ratio shows how much of a difference the machine alone makes with this few requests. Minimum: ${first.minimumFormula}.`)
     out.push('')
   }
   const o = r.outage
