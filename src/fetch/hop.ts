@@ -36,6 +36,8 @@ export function nextHop<B>(hop: Hop<B>, next: URL, status: number, replayable: b
       headers.delete('authorization')
       headers.delete('cookie')
       headers.delete('proxy-authorization')
+      // A caller's own DPoP proof is a credential too (RFC 9449), bound to the URL it was made for.
+      headers.delete('dpop')
     }
   }
   if (dropsBody) {

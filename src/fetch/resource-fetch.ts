@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
 import type { ResourceMatcher } from '../resources/matcher.js'
@@ -76,6 +77,7 @@ export async function resourceFetch(ctx: ResourceFetchContext, tokens: TokenSour
     body: init.body ?? (request?.body == null ? null : await request.arrayBuffer()),
   }
   const mode = init.redirect ?? request?.redirect ?? 'follow'
+  if (!REDIRECT_MODES.has(mode)) throw new ResourceTokensError('invalid_argument', 'redirect must be "follow", "manual" or "error"')
   return follow(ctx, ctx.transport, tokens, resource, hop, mode, init.signal ?? request?.signal ?? undefined, isReplayable(hop.body))
 }
 
@@ -85,6 +87,7 @@ export async function resourceFetch(ctx: ResourceFetchContext, tokens: TokenSour
  * discovery is `fetch`'s only.
  */
 export async function resourceRequest(ctx: ResourceFetchContext, tokens: TokenSource, url: string | URL, options: ResourceRequestOptions = {}): Promise<Dispatcher.ResponseData> {
+  checkRequestOptions(options)
   const start = toUrl(url)
   const resource = ctx.matcher.resolve(start)
   const hop: Hop<ResourceRequestBody> = { url: start, method: (options.method ?? 'GET').toUpperCase(), headers: requestHeaders(options.headers), body: options.body ?? null }
@@ -188,14 +191,44 @@ async function sendWithToken<B, R>(
   }
 }
 
+/** RFC 9110 section 5.6.2: a method is a token. */
+const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+const REDIRECT_MODES: ReadonlySet<unknown> = new Set(['follow', 'manual', 'error'])
+
+/** `client.request`'s options, checked before anything is sent: a bad one is `invalid_argument`, never a crash. */
+function checkRequestOptions(options: unknown): asserts options is ResourceRequestOptions {
+  if (typeof options !== 'object' || options === null) throw invalidOption('options must be an object')
+  const { method, headers, body, signal, redirect } = options as Record<string, unknown>
+  if (method !== undefined && (typeof method !== 'string' || !METHOD.test(method))) throw invalidOption('method must be an HTTP method name')
+  if (redirect !== undefined && !REDIRECT_MODES.has(redirect)) throw invalidOption('redirect must be "follow", "manual" or "error"')
+  if (headers !== undefined && !(headers instanceof Headers) && (typeof headers !== 'object' || headers === null || Array.isArray(headers))) {
+    throw invalidOption('headers must be a Headers object or a record of header names to values')
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidOption('signal must be an AbortSignal')
+  if (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Uint8Array) && !(body instanceof Readable)) {
+    throw invalidOption('body must be a string, a Uint8Array (or Buffer), a stream.Readable, or null')
+  }
+}
+
+function invalidOption(message: string): ResourceTokensError {
+  return new ResourceTokensError('invalid_argument', `request(): ${message}`)
+}
+
 /** `client.request`'s headers as Fetch `Headers` (repeated values appended), or `undefined` when none. */
 function requestHeaders(headers: ResourceRequestOptions['headers']): Headers | undefined {
   if (headers === undefined) return undefined
-  if (headers instanceof Headers) return new Headers(headers)
-  const out = new Headers()
-  for (const [name, value] of Object.entries(headers)) {
-    if (typeof value === 'string') out.append(name, value)
-    else if (value !== undefined) for (const v of value) out.append(name, v)
+  try {
+    if (headers instanceof Headers) return new Headers(headers)
+    const out = new Headers()
+    for (const [name, value] of Object.entries(headers)) {
+      if (typeof value === 'string') out.append(name, value)
+      else if (Array.isArray(value)) for (const v of value as unknown[]) out.append(name, String(v))
+      else if (value !== undefined) throw new TypeError(`header ${name}: not a string or an array of strings`)
+    }
+    return out
+  } catch {
+    // Names and values that HTTP does not allow (Headers checks them). The platform's message quotes the value,
+    // which may be a credential of the caller's: not kept.
+    throw new ResourceTokensError('invalid_argument', 'request(): headers hold a name or value that HTTP does not allow')
   }
-  return out
 }

@@ -1,15 +1,20 @@
 // Attacks on the resource fetch, against the real test provider: a token must only ever reach the
 // resource it was issued for. Threat model draft 4.6.4 (counterfeit resource server) and 4.6.5 (abuse of
 // a token by a legitimate resource server); RFC 9700 sections 2.3 (audience-restricted tokens) and 4.11
-// (open redirection). Every outbound request the library makes goes through a spy `fetch`, and the
-// servers on the other end record what actually arrived: after each test, no Bearer or DPoP credential
-// may have been sent anywhere but to a URL of the resource that token was issued for.
+// (open redirection). Every outbound request the library makes goes through a spy `fetch` (and, for
+// `client.request`, through a recording undici dispatcher), and the servers on the other end record what
+// actually arrived: after each test, no Bearer or DPoP credential may have been sent anywhere but to a URL
+// of the resource that token was issued for. Every attack runs twice: over `client.fetch` and over the
+// fast path `client.request` (undici), whose answer is read into a Fetch `Response` so one test serves both.
 import assert from 'node:assert/strict'
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import { Readable } from 'node:stream'
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import { type ResourceTokensError, type ResourceClient } from 'resource-tokens'
+import { Agent } from 'undici'
+import { recordingInterceptor } from '../support/dispatchers.js'
 import { readAll } from '../support/http.js'
 import { startRecordingServer, type RecordedRequest, type RespondHandler, type TestResourceServer } from '../support/resource-server.js'
 import { startScenario, type Scenario } from '../support/scenario.js'
@@ -128,7 +133,27 @@ function authorizationOf(request: RecordedRequest | undefined): string | undefin
   return Array.isArray(value) ? value.join(',') : value
 }
 
-describe('attack: a token reaches only the resource it was issued for', () => {
+/** How the attacks send: `client.fetch`, or the fast path `client.request`. */
+type Via = 'fetch' | 'request'
+
+for (const via of ['fetch', 'request'] as const) {
+  describe(`attack: a token reaches only the resource it was issued for (client.${via})`, () => attacks(via))
+}
+
+/** `fetch`'s init as `client.request` options: the members the attacks use. */
+function requestOptions(init: RequestInit): Parameters<ResourceClient['request']>[2] {
+  const { method, headers, body, signal, redirect } = init
+  if (body != null && typeof body !== 'string' && !(body instanceof ReadableStream)) throw new TypeError('no such body in these attacks')
+  return {
+    ...(method === undefined ? {} : { method }),
+    ...(headers === undefined ? {} : { headers: headers instanceof Headers || Array.isArray(headers) ? new Headers(headers) : headers }),
+    ...(body == null ? {} : { body: typeof body === 'string' ? body : Readable.fromWeb(body) }),
+    ...(signal == null ? {} : { signal }),
+    ...(redirect === undefined ? {} : { redirect }),
+  }
+}
+
+function attacks(via: Via): void {
   let world: Scenario
   let client: ResourceClient
   /** The registered resource under attack: `${rs.url}/v1` (and a nested one at `/v1/admin`). */
@@ -146,6 +171,8 @@ describe('attack: a token reaches only the resource it was issued for', () => {
   let dpopUrl: string
   let secureUrl: string
   const sent: Sent[] = []
+  /** client.request's dispatcher: trusts the test certificate, as the spy's transport does for client.fetch. */
+  const agent = new Agent({ connect: { ca: TLS_CERT } })
   /** Access token value → the indicator (= resource URL) it was issued for, read from the token endpoint's answers. */
   const owners = new Map<string, string>()
 
@@ -193,6 +220,17 @@ describe('attack: a token reaches only the resource it was issued for', () => {
     return servers.flatMap(([where, server]) => (server?.requests ?? []).map((request) => ({ where, request })))
   }
 
+  /** `client.fetch`, or `client.request` with undici's answer read into a Fetch `Response`. */
+  async function send(key: string, input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+    if (via === 'fetch') return client.fetch(key, input, init)
+    if (input instanceof Request) throw new TypeError('client.request takes a URL, not a Request')
+    const res = await client.request(key, input, requestOptions(init))
+    const headers = new Headers()
+    for (const [name, value] of Object.entries(res.headers)) for (const v of [value ?? []].flat()) headers.append(name, v)
+    const body = await res.body.arrayBuffer()
+    return new Response([204, 304].includes(res.statusCode) ? null : body, { status: res.statusCode, headers })
+  }
+
   /** What the registered resource `rec` currently sends. */
   async function recToken(): Promise<string> {
     return `Bearer ${(await client.accessToken(KEY, `${recUrl}/`)).value}`
@@ -217,6 +255,8 @@ describe('attack: a token reaches only the resource it was issued for', () => {
     world.op.registerResource({ indicator: dpopUrl, scope: 'dpop:read' })
     client = await world.client({
       fetch: spy,
+      // client.request: every request as the library hands it to undici, on an Agent that trusts the test certificate.
+      ...(via === 'request' ? { dispatcher: agent.compose(recordingInterceptor(sent)) } : {}),
       resources: [
         ...world.options().resources,
         { url: recUrl, scope: 'rec:read', name: 'rec', indicator: recUrl },
@@ -261,11 +301,12 @@ describe('attack: a token reaches only the resource it was issued for', () => {
   after(async () => {
     await Promise.all([rs.close(), other.close(), secure.close(), lookalike2?.close(), lookalike6?.close()])
     await world.close()
+    await agent.close()
   })
 
   describe('URL matching', () => {
     test('control: a request to the registered resource carries that resource\'s token', async () => {
-      const res = await client.fetch(KEY, `${recUrl}/people`)
+      const res = await send(KEY, `${recUrl}/people`)
       assert.equal(res.status, 200)
       assert.equal(rs.requests.length, 1)
       assert.equal(authorizationOf(rs.requests[0]), await recToken())
@@ -273,7 +314,7 @@ describe('attack: a token reaches only the resource it was issued for', () => {
 
     test('lookalike host: localhost is another origin than 127.0.0.1 (same server, same port) and gets no token', async () => {
       const lookalike = recUrl.replace('127.0.0.1', 'localhost')
-      const res = await client.fetch(KEY, `${lookalike}/people`)
+      const res = await send(KEY, `${lookalike}/people`)
       assert.equal(res.status, 200, 'the request is still sent, without a token')
       assert.equal(rs.requests.length, 1)
       assert.equal(authorizationOf(rs.requests[0]), undefined)
@@ -282,7 +323,7 @@ describe('attack: a token reaches only the resource it was issued for', () => {
 
     test('lookalike host: 127.0.0.2 on the resource\'s port gets no token', async (t) => {
       if (lookalike2 === undefined) return t.skip('no 127.0.0.2 on this machine')
-      const res = await client.fetch(KEY, `${lookalike2.url}/v1/people`)
+      const res = await send(KEY, `${lookalike2.url}/v1/people`)
       assert.equal(res.status, 200)
       assert.equal(lookalike2.requests.length, 1)
       assert.equal(authorizationOf(lookalike2.requests[0]), undefined)
@@ -291,7 +332,7 @@ describe('attack: a token reaches only the resource it was issued for', () => {
 
     test('IPv6 loopback [::1] on the resource\'s port gets no token', async (t) => {
       if (lookalike6 === undefined) return t.skip('no IPv6 loopback on this machine')
-      const res = await client.fetch(KEY, `${lookalike6.url}/v1/people`)
+      const res = await send(KEY, `${lookalike6.url}/v1/people`)
       assert.equal(res.status, 200)
       assert.equal(authorizationOf(lookalike6.requests[0]), undefined)
     })
@@ -300,39 +341,39 @@ describe('attack: a token reaches only the resource it was issued for', () => {
       for (const url of [`http://127.0.0.1.evil.test:${rs.port}/v1/x`, `http://127.0.0.1.nip.io:${rs.port}/v1/x`, `http://localhost.evil.test:${rs.port}/v1/x`]) {
         await assert.rejects(client.accessToken(KEY, url), (err) => code(err) === 'unknown_resource', url)
         // Sent without a token; whether the name resolves does not matter to the assertion.
-        await client.fetch(KEY, url, { signal: AbortSignal.timeout(3000) }).then((res) => res.body?.cancel(), () => undefined)
+        await send(KEY, url, { signal: AbortSignal.timeout(3000) }).then((res) => res.body?.cancel(), () => undefined)
       }
     })
 
     test('another port on the same host gets no token', async () => {
-      const res = await client.fetch(KEY, `${other.url}/v1/people`)
+      const res = await send(KEY, `${other.url}/v1/people`)
       assert.equal(res.status, 200)
       assert.equal(other.requests.length, 1)
       assert.equal(authorizationOf(other.requests[0]), undefined)
     })
 
     test('another scheme gets no token: https on the http resource\'s port, http on the https resource\'s port', async () => {
-      await assert.rejects(client.fetch(KEY, `https://127.0.0.1:${rs.port}/v1/people`), 'TLS to a plain http server fails, tokenless')
-      await client.fetch(KEY, `http://127.0.0.1:${secure.port}/people`).then((res) => res.body?.cancel(), () => undefined)
+      await assert.rejects(send(KEY, `https://127.0.0.1:${rs.port}/v1/people`), 'TLS to a plain http server fails, tokenless')
+      await send(KEY, `http://127.0.0.1:${secure.port}/people`).then((res) => res.body?.cancel(), () => undefined)
       assert.equal(sent.filter((s) => !s.url.startsWith(world.op.issuer)).length, 2)
       for (const s of sent) if (!s.url.startsWith(world.op.issuer)) assert.equal(s.headers.get('authorization'), null, s.url)
       // Control: the https resource itself does get its token.
-      const res = await client.fetch(KEY, `${secureUrl}people`)
+      const res = await send(KEY, `${secureUrl}people`)
       assert.equal(res.status, 200)
       assert.equal(authorizationOf(secure.requests.at(-1)), `Bearer ${(await client.accessToken(KEY, secureUrl)).value}`)
     })
 
     test('path prefix on a "/" boundary: /v10 and /v1x are not /v1; /v1/admin gets its own token (longest prefix)', async () => {
       for (const path of ['/v10', '/v10/people', '/v1x', '/v1.json', '/v', '/']) {
-        const res = await client.fetch(KEY, `${rs.url}${path}`)
+        const res = await send(KEY, `${rs.url}${path}`)
         assert.equal(res.status, 200)
         assert.equal(authorizationOf(rs.requests.at(-1)), undefined, path)
       }
       for (const path of ['/v1', '/v1/', '/v1/people?q=1']) {
-        await client.fetch(KEY, `${rs.url}${path}`)
+        await send(KEY, `${rs.url}${path}`)
         assert.equal(authorizationOf(rs.requests.at(-1)), await recToken(), path)
       }
-      await client.fetch(KEY, `${adminUrl}/users`)
+      await send(KEY, `${adminUrl}/users`)
       const admin = authorizationOf(rs.requests.at(-1))
       assert.equal(admin, `Bearer ${(await client.accessToken(KEY, adminUrl)).value}`)
       assert.notEqual(admin, await recToken(), 'the nested resource has a token of its own')
@@ -340,7 +381,7 @@ describe('attack: a token reaches only the resource it was issued for', () => {
 
     test('percent-encoded path tricks: /v1%2F.. and /v1/%2e%2e/ are not under /v1', async () => {
       for (const path of ['/v1%2F..%2Fv10', '/v1%2fpeople', '/v1/%2e%2e/v10', '/v1/%2E%2E/other', '/v1/../v10']) {
-        await client.fetch(KEY, `${rs.url}${path}`)
+        await send(KEY, `${rs.url}${path}`)
         const arrived = rs.requests.at(-1)
         assert.equal(authorizationOf(arrived), undefined, `${path} arrived as ${arrived?.url}`)
       }
@@ -356,41 +397,42 @@ describe('attack: a token reaches only the resource it was issued for', () => {
       for (const url of tricks) {
         await assert.rejects(client.accessToken(KEY, url), (err) => code(err) === 'unknown_resource', url)
         // The Fetch standard refuses URLs with credentials; either way, nothing carries a token.
-        await client.fetch(KEY, url).then((res) => res.body?.cancel(), () => undefined)
+        await send(KEY, url).then((res) => res.body?.cancel(), () => undefined)
       }
       for (const { request } of allRecorded()) assert.equal(authorizationOf(request), undefined)
     })
 
     test('protocol-relative and relative URLs throw invalid_argument and send nothing', async () => {
       for (const url of [`//127.0.0.1:${rs.port}/v1/people`, '/v1/people', 'v1/people', `\\\\127.0.0.1:${rs.port}/v1`, '']) {
-        await assert.rejects(client.fetch(KEY, url), (err) => code(err) === 'invalid_argument', JSON.stringify(url))
+        await assert.rejects(send(KEY, url), (err) => code(err) === 'invalid_argument', JSON.stringify(url))
       }
       assert.deepEqual(sent, [])
     })
 
     test('a URL that matches no resource is sent without any token, and works even for a key without a grant', async () => {
-      const res = await client.fetch(KEY, `${other.url}/public`, { method: 'POST', body: 'hi', headers: { 'x-app': '1' } })
+      const res = await send(KEY, `${other.url}/public`, { method: 'POST', body: 'hi', headers: { 'x-app': '1' } })
       assert.equal(res.status, 200)
       assert.deepEqual(await res.json(), { ok: true })
       assert.equal(other.requests[0]?.body, 'hi')
       assert.equal(other.requests[0]?.headers['x-app'], '1')
       assert.equal(authorizationOf(other.requests[0]), undefined)
-      const anonymous = await client.fetch('no-grant-for-this-key', `${other.url}/public`)
+      const anonymous = await send('no-grant-for-this-key', `${other.url}/public`)
       assert.equal(anonymous.status, 200)
     })
 
-    test('a Request object or URL object for a lookalike URL gets no token', async () => {
-      await client.fetch(KEY, new Request(`${other.url}/v1/a`))
-      await client.fetch(KEY, new URL(`${recUrl.replace('127.0.0.1', 'localhost')}/b`))
+    test('a Request object or URL object for a lookalike URL gets no token', async (t) => {
+      if (via === 'request') return t.skip('client.request takes no Request')
+      await send(KEY, new Request(`${other.url}/v1/a`))
+      await send(KEY, new URL(`${recUrl.replace('127.0.0.1', 'localhost')}/b`))
       assert.equal(authorizationOf(other.requests[0]), undefined)
       assert.equal(authorizationOf(rs.requests[0]), undefined)
       // Control: a Request object for the resource does get the token.
-      await client.fetch(KEY, new Request(`${recUrl}/c`))
+      await send(KEY, new Request(`${recUrl}/c`))
       assert.equal(authorizationOf(rs.requests.at(-1)), await recToken())
     })
 
     test('DPoP: the bound token and its proof go to the DPoP resource only, never to a lookalike, /dpopx or another port', async () => {
-      const res = await client.fetch(KEY, `${dpopUrl}/orders?x=1`)
+      const res = await send(KEY, `${dpopUrl}/orders?x=1`)
       assert.equal(res.status, 200)
       const token = await client.accessToken(KEY, dpopUrl)
       assert.equal(token.type, 'dpop')
@@ -398,7 +440,7 @@ describe('attack: a token reaches only the resource it was issued for', () => {
       const proof = JSON.parse(Buffer.from(String(rs.requests[0]?.headers['dpop']).split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>
       assert.equal(proof['htu'], `${dpopUrl}/orders`, 'the proof names the resource URL it was made for')
       for (const url of [`${rs.url}/dpopx`, `${dpopUrl.replace('127.0.0.1', 'localhost')}/orders`, `${other.url}/dpop/orders`]) {
-        await client.fetch(KEY, url)
+        await send(KEY, url)
       }
       for (const request of [...rs.requests.slice(1), ...other.requests]) {
         assert.equal(authorizationOf(request), undefined, request.url)
@@ -412,7 +454,7 @@ describe('attack: a token reaches only the resource it was issued for', () => {
 
     for (const status of [301, 302, 303, 307, 308]) {
       test(`a ${status} from the resource to another origin carries no token`, async () => {
-        const res = await client.fetch(KEY, redirect(recUrl, status, `${other.url}/landing`))
+        const res = await send(KEY, redirect(recUrl, status, `${other.url}/landing`))
         assert.equal(res.status, 200)
         assert.equal(authorizationOf(rs.requests[0]), await recToken(), 'control: the first hop had the token')
         assert.equal(other.requests.length, 1)
@@ -423,7 +465,7 @@ describe('attack: a token reaches only the resource it was issued for', () => {
 
     for (const status of [307, 308]) {
       test(`a ${status} keeps the method and a replayable body, and still drops the token`, async () => {
-        const res = await client.fetch(KEY, redirect(recUrl, status, `${other.url}/upload`), { method: 'PUT', body: 'payload', headers: { 'content-type': 'text/plain' } })
+        const res = await send(KEY, redirect(recUrl, status, `${other.url}/upload`), { method: 'PUT', body: 'payload', headers: { 'content-type': 'text/plain' } })
         assert.equal(res.status, 200)
         assert.equal(rs.requests[0]?.body, 'payload')
         assert.equal(other.requests[0]?.method, 'PUT')
@@ -436,33 +478,33 @@ describe('attack: a token reaches only the resource it was issued for', () => {
     test('a 303 turns POST into a body-less GET; 301/302 turn POST into GET (Fetch standard)', async () => {
       for (const status of [303, 301, 302]) {
         other.requests.length = 0
-        await client.fetch(KEY, redirect(recUrl, status, `${other.url}/see-other`), { method: 'POST', body: 'form=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+        await send(KEY, redirect(recUrl, status, `${other.url}/see-other`), { method: 'POST', body: 'form=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
         assert.equal(other.requests[0]?.method, 'GET', `${status}`)
         assert.equal(other.requests[0]?.body, '')
         assert.equal(other.requests[0]?.headers['content-type'], undefined)
       }
       // 303 after PUT becomes GET too; 307 after DELETE stays DELETE.
       other.requests.length = 0
-      await client.fetch(KEY, redirect(recUrl, 303, `${other.url}/a`), { method: 'PUT', body: 'x' })
-      await client.fetch(KEY, redirect(recUrl, 307, `${other.url}/b`), { method: 'DELETE' })
+      await send(KEY, redirect(recUrl, 303, `${other.url}/a`), { method: 'PUT', body: 'x' })
+      await send(KEY, redirect(recUrl, 307, `${other.url}/b`), { method: 'DELETE' })
       assert.deepEqual(other.requests.map((r) => r.method), ['GET', 'DELETE'])
     })
 
     test('a redirect to another registered resource on another origin carries neither token', async () => {
-      const res = await client.fetch(KEY, redirect(recUrl, 302, `${world.contactsUrl}/people`))
+      const res = await send(KEY, redirect(recUrl, 302, `${world.contactsUrl}/people`))
       assert.equal(res.status, 401, 'contacts answers a request without credentials with 401')
       assert.equal(world.contacts.requests.length, 1)
       assert.equal(authorizationOf(world.contacts.requests[0]), undefined)
     })
 
     test('a redirect to another registered resource on the same origin (/v1 → /v1/admin) carries neither token', async () => {
-      await client.fetch(KEY, redirect(recUrl, 307, `${adminUrl}/users`))
+      await send(KEY, redirect(recUrl, 307, `${adminUrl}/users`))
       assert.equal(rs.requests.length, 2)
       assert.equal(rs.requests[1]?.url, '/v1/admin/users')
       assert.equal(authorizationOf(rs.requests[1]), undefined)
       // And the other way round.
       rs.requests.length = 0
-      await client.fetch(KEY, redirect(adminUrl, 302, `${recUrl}/people`))
+      await send(KEY, redirect(adminUrl, 302, `${recUrl}/people`))
       assert.equal(authorizationOf(rs.requests[0]), `Bearer ${(await client.accessToken(KEY, adminUrl)).value}`)
       assert.equal(authorizationOf(rs.requests[1]), undefined)
     })
@@ -470,7 +512,7 @@ describe('attack: a token reaches only the resource it was issued for', () => {
     test('a redirect to a non-resource path on the same origin carries no token', async () => {
       for (const to of ['/public', '/v10/x', `${rs.url}/`]) {
         rs.requests.length = 0
-        await client.fetch(KEY, redirect(recUrl, 302, to))
+        await send(KEY, redirect(recUrl, 302, to))
         assert.equal(rs.requests.length, 2)
         assert.equal(authorizationOf(rs.requests[1]), undefined, to)
       }
@@ -480,14 +522,14 @@ describe('attack: a token reaches only the resource it was issued for', () => {
       for (const status of [301, 302, 307, 308]) {
         other.requests.length = 0
         secure.requests.length = 0
-        const res = await client.fetch(KEY, redirect(`${secure.url}/api`, status, `${other.url}/downgraded`))
+        const res = await send(KEY, redirect(`${secure.url}/api`, status, `${other.url}/downgraded`))
         assert.equal(res.status, 200)
         assert.equal(authorizationOf(secure.requests[0]), `Bearer ${(await client.accessToken(KEY, secureUrl)).value}`, 'control')
         assert.equal(authorizationOf(other.requests[0]), undefined, `${status}`)
       }
       // Same host and port, scheme downgraded: the hop fails (TLS server) but is sent without a token.
       sent.length = 0
-      await client.fetch(KEY, redirect(`${secure.url}/api`, 302, `http://127.0.0.1:${secure.port}/api/x`)).then((res) => res.body?.cancel(), () => undefined)
+      await send(KEY, redirect(`${secure.url}/api`, 302, `http://127.0.0.1:${secure.port}/api/x`)).then((res) => res.body?.cancel(), () => undefined)
       const downgraded = sent.find((s) => s.url.startsWith('http://'))
       assert.ok(downgraded, 'the downgraded hop was attempted')
       assert.equal(downgraded.headers.get('authorization'), null)
@@ -497,23 +539,23 @@ describe('attack: a token reaches only the resource it was issued for', () => {
       for (const status of [302, 307]) {
         rs.requests.length = 0
         other.requests.length = 0
-        await client.fetch(KEY, redirect(dpopUrl, status, `${other.url}/elsewhere`))
+        await send(KEY, redirect(dpopUrl, status, `${other.url}/elsewhere`))
         assert.match(authorizationOf(rs.requests[0]) ?? '', /^DPoP /, 'control')
         assert.equal(authorizationOf(other.requests[0]), undefined)
         assert.equal(other.requests[0]?.headers['dpop'], undefined)
       }
       rs.requests.length = 0
-      await client.fetch(KEY, redirect(dpopUrl, 302, '/public'))
+      await send(KEY, redirect(dpopUrl, 302, '/public'))
       assert.equal(rs.requests[1]?.headers['dpop'], undefined)
       rs.requests.length = 0
-      await client.fetch(KEY, redirect(dpopUrl, 302, `${dpopUrl}/next`))
+      await send(KEY, redirect(dpopUrl, 302, `${dpopUrl}/next`))
       const proofs = rs.requests.map((r) => JSON.parse(Buffer.from(String(r.headers['dpop']).split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>)
       assert.deepEqual(proofs.map((p) => p['htu']), [`${dpopUrl}/redirect`, `${dpopUrl}/next`])
       assert.notEqual(proofs[0]?.['jti'], proofs[1]?.['jti'])
     })
 
     test('a redirect within the same resource keeps its token', async () => {
-      const res = await client.fetch(KEY, redirect(recUrl, 302, `${recUrl}/next`))
+      const res = await send(KEY, redirect(recUrl, 302, `${recUrl}/next`))
       assert.equal(res.status, 200)
       assert.equal(rs.requests.length, 2)
       assert.equal(rs.requests[1]?.url, '/v1/next')
@@ -522,14 +564,14 @@ describe('attack: a token reaches only the resource it was issued for', () => {
     })
 
     test('redirect: "manual" returns the 3xx as is and follows nothing', async () => {
-      const res = await client.fetch(KEY, redirect(recUrl, 302, `${other.url}/x`), { redirect: 'manual' })
+      const res = await send(KEY, redirect(recUrl, 302, `${other.url}/x`), { redirect: 'manual' })
       assert.equal(res.status, 302)
       assert.equal(res.headers.get('location'), `${other.url}/x`)
       assert.equal(other.requests.length, 0)
     })
 
     test('redirect: "error" throws redirect_refused and follows nothing', async () => {
-      await assert.rejects(client.fetch(KEY, redirect(recUrl, 307, `${other.url}/x`), { redirect: 'error' }), (err) => {
+      await assert.rejects(send(KEY, redirect(recUrl, 307, `${other.url}/x`), { redirect: 'error' }), (err) => {
         assert.equal(code(err), 'redirect_refused')
         assert.equal((err as ResourceTokensError).status, 307)
         return true
@@ -538,23 +580,23 @@ describe('attack: a token reaches only the resource it was issued for', () => {
     })
 
     test('a redirect loop ends with redirect_refused', async () => {
-      await assert.rejects(client.fetch(KEY, `${recUrl}/loop`), (err) => code(err) === 'redirect_refused')
+      await assert.rejects(send(KEY, `${recUrl}/loop`), (err) => code(err) === 'redirect_refused')
       assert.ok(rs.requests.length >= 2 && rs.requests.length <= 21, `${rs.requests.length} requests`)
       // A loop across origins ends the same way, and the foreign hops never see the token.
       rs.requests.length = 0
       const bounce = (n: number): string => (n === 0 ? `${recUrl}/loop` : redirect(recUrl, 302, redirect(`${other.url}/x`, 302, bounce(n - 1))))
-      await assert.rejects(client.fetch(KEY, bounce(3)), (err) => code(err) === 'redirect_refused')
+      await assert.rejects(send(KEY, bounce(3)), (err) => code(err) === 'redirect_refused')
       assert.ok(other.requests.length >= 1)
       for (const request of other.requests) assert.equal(authorizationOf(request), undefined)
     })
 
     test('a Location that is protocol-relative, or carries userinfo, gets no token', async () => {
-      await client.fetch(KEY, redirect(recUrl, 302, `//127.0.0.1:${other.port}/proto-relative`))
+      await send(KEY, redirect(recUrl, 302, `//127.0.0.1:${other.port}/proto-relative`))
       assert.equal(other.requests[0]?.url, '/proto-relative')
       assert.equal(authorizationOf(other.requests[0]), undefined)
       // Userinfo pointing back at the resource: not the resource (and Fetch refuses such URLs).
-      await client.fetch(KEY, redirect(recUrl, 302, `http://u:p@127.0.0.1:${rs.port}/v1/x`)).then((res) => res.body?.cancel(), () => undefined)
-      await client.fetch(KEY, redirect(recUrl, 302, `http://127.0.0.1:${rs.port}@127.0.0.1:${other.port}/v1/x`)).then((res) => res.body?.cancel(), () => undefined)
+      await send(KEY, redirect(recUrl, 302, `http://u:p@127.0.0.1:${rs.port}/v1/x`)).then((res) => res.body?.cancel(), () => undefined)
+      await send(KEY, redirect(recUrl, 302, `http://127.0.0.1:${rs.port}@127.0.0.1:${other.port}/v1/x`)).then((res) => res.body?.cancel(), () => undefined)
       for (const { request } of allRecorded()) {
         if (request.url !== '/v1/redirect' && !request.url.startsWith('/v1/redirect?')) assert.equal(authorizationOf(request), undefined, request.url)
       }
@@ -562,19 +604,27 @@ describe('attack: a token reaches only the resource it was issued for', () => {
 
     test('a Location with a non-http scheme is not followed: the 3xx is returned', async () => {
       for (const to of ['file:///etc/passwd', 'javascript:alert(1)', 'data:text/plain,x']) {
-        const res = await client.fetch(KEY, redirect(recUrl, 302, to))
+        const res = await send(KEY, redirect(recUrl, 302, to))
         assert.equal(res.status, 302, to)
       }
     })
 
     test('credentials the caller set (cookie, authorization) do not cross origins either', async () => {
-      await client.fetch(KEY, redirect(`${other.url}/start`, 302, `${other.url}/same`), { headers: { cookie: 'sid=app-session' } })
+      await send(KEY, redirect(`${other.url}/start`, 302, `${other.url}/same`), { headers: { cookie: 'sid=app-session' } })
       assert.equal(other.requests.at(-1)?.headers['cookie'], 'sid=app-session', 'same origin: kept (non-resource hops are plain fetch)')
       other.requests.length = 0
-      await client.fetch(KEY, redirect(recUrl, 302, `${other.url}/elsewhere`), { headers: { cookie: 'sid=app-session', authorization: 'Basic YXBwOnNlY3JldA==' } })
+      await send(KEY, redirect(recUrl, 302, `${other.url}/elsewhere`), { headers: { cookie: 'sid=app-session', authorization: 'Basic YXBwOnNlY3JldA==' } })
       assert.equal(authorizationOf(rs.requests.at(-1)), await recToken(), 'the resource gets its token, not the caller\'s header')
       assert.equal(other.requests[0]?.headers['cookie'], undefined)
       assert.equal(authorizationOf(other.requests[0]), undefined)
+    })
+
+    // Fails on 0412772: nextHop (src/fetch/hop.ts) drops authorization, cookie and proxy-authorization on a
+    // cross-origin hop, not dpop. Remove `todo` once it drops dpop too.
+    test('a dpop header the caller set is dropped on the token hop and does not cross origins', { todo: 'src/fetch/hop.ts nextHop keeps a caller dpop header across origins' }, async () => {
+      await send(KEY, redirect(recUrl, 302, `${other.url}/elsewhere`), { headers: { dpop: 'caller-proof' } })
+      assert.equal(rs.requests[0]?.headers['dpop'], undefined, 'the token hop')
+      assert.equal(other.requests[0]?.headers['dpop'], undefined, 'the hop to another origin')
     })
 
     test('a streamed (non-replayable) body is not re-sent on a 307: redirect_refused', async () => {
@@ -585,17 +635,17 @@ describe('attack: a token reaches only the resource it was issued for', () => {
         },
       })
       await assert.rejects(
-        client.fetch(KEY, redirect(recUrl, 307, `${other.url}/x`), { method: 'POST', body: stream, duplex: 'half' }),
+        send(KEY, redirect(recUrl, 307, `${other.url}/x`), { method: 'POST', body: stream, duplex: 'half' }),
         (err) => code(err) === 'redirect_refused',
       )
       assert.equal(other.requests.length, 0)
     })
 
     test('a non-resource URL that redirects to the resource is followed without a token', async () => {
-      const res = await client.fetch(KEY, redirect(`${other.url}/x`, 302, `${recUrl}/people`))
+      const res = await send(KEY, redirect(`${other.url}/x`, 302, `${recUrl}/people`))
       assert.equal(res.status, 200)
       assert.equal(rs.requests.length, 1)
       assert.equal(authorizationOf(rs.requests[0]), undefined)
     })
   })
-})
+}
