@@ -27,7 +27,7 @@ const runs = (section: string): boolean => only === undefined || only.includes(s
 
 const SETTINGS = quick
   ? {
-      transports: { repetitions: 3, rounds: 2, sliceMs: 150, warmupMs: 30, jitWarmupMs: 300, levels: [1, 64] },
+      transports: { repetitions: 3, rounds: 1, sliceMs: 200, warmupMs: 30, jitWarmupMs: 200, levels: [1, 64] },
       libraryCpu: { repetitions: 3, requests: 2000 },
       burst: 1000, sustainedS: 8, lifetimeS: 4, grants: 2000, scale: [100, 10_000], scaleTimeMs: 500, scaleRepetitions: 2, telemetryRepetitions: 4, telemetryTimeMs: 500,
       renewal: { durationS: 6, lifetimeS: 5, inFlight: 8, pauseMs: 2 },
