@@ -1,6 +1,6 @@
 import { createResourceClient, MemoryStore, type ResourceClient, type ResourceClientOptions, type ResourceDefinition } from 'resource-tokens'
 import { RedisStore } from 'resource-tokens/redis'
-import type { TestProviderOptions, TestResource, TokenRequestRecord } from '../../test/support/provider.js'
+import type { TestProviderOptions, TestResource, TokenFault, TokenRequestRecord } from '../../test/support/provider.js'
 import { startRedis, type TestRedis } from '../../test/support/redis.js'
 import { callWorker, startWorker, type Worker } from './child.js'
 import type { Cleanup } from './cleanup.js'
@@ -29,6 +29,13 @@ export interface ClientOptions {
   keyPrefix?: string
   /** Redis database number (default 0). */
   redisDb?: number
+  /**
+   * An undici dispatcher for the requests to resources (the `dispatcher` option of issue 17). Given to
+   * versions without it too, which ignore unknown options.
+   */
+  dispatcher?: unknown
+  /** The client's `fetch` option (default: the global fetch). */
+  fetch?: typeof fetch
 }
 
 /** The test provider, running in a worker process. */
@@ -44,6 +51,8 @@ export interface Provider {
   tokenRequests(since: number): Promise<TokenRequestRecord[]>
   /** Refresh tokens presented after they had been rotated away: must stay 0. */
   reusedRefreshTokens(): Promise<number>
+  /** An outage: every token request arriving between `from` and `until` (epoch ms) gets `fault`. */
+  failTokenRequestsBetween(from: number, until: number, fault: TokenFault): Promise<void>
 }
 
 /** Everything the benchmark runs against, all on 127.0.0.1. */
@@ -92,6 +101,7 @@ async function worldWith(cleanup: Cleanup, redis: TestRedis, server: { url: stri
     tokenRequestCount: () => callWorker(providerWorker, 'tokenRequestCount'),
     tokenRequests: (since) => callWorker(providerWorker, 'tokenRequests', since),
     reusedRefreshTokens: () => callWorker(providerWorker, 'reusedRefreshTokens'),
+    failTokenRequestsBetween: (from, until, fault) => callWorker(providerWorker, 'failTokenRequestsBetween', from, until, fault),
   }
   const register = (resource: TestResource): Promise<void> => callWorker(providerWorker, 'registerResource', resource)
 
@@ -117,8 +127,8 @@ async function worldWith(cleanup: Cleanup, redis: TestRedis, server: { url: stri
     clientOptions(group) {
       return { issuer: op.issuer, clientId: op.clientId, clientSecret: op.clientSecret, redirectUri: op.redirectUri, resources: group.definitions, logger: {} }
     },
-    async client({ store, group, cacheSize, keyPrefix = KEY_PREFIX, redisDb = 0 }) {
-      const base = { ...world.clientOptions(group), ...(cacheSize === undefined ? {} : { cacheSize }) }
+    async client({ store, group, cacheSize, keyPrefix = KEY_PREFIX, redisDb = 0, dispatcher, fetch }) {
+      const base = { ...world.clientOptions(group), ...(cacheSize === undefined ? {} : { cacheSize }), ...(dispatcher === undefined ? {} : { dispatcher }), ...(fetch === undefined ? {} : { fetch }) } as ResourceClientOptions
       if (store === 'memory') {
         const client = await createResourceClient({ ...base, store: new MemoryStore() })
         cleanup.defer(`client ${group.name}`, () => client.close())

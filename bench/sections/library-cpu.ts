@@ -1,4 +1,4 @@
-// 6. Library CPU per warm request, transport stubbed out: what the library's own code costs per request, with
+// 1b. Library CPU per warm request, transport stubbed out: what the library's own code costs per request, with
 // no socket, no server and no HTTP parsing in the figure. The resource's transport is replaced by a stub that
 // answers 200 at once (a `fetch` returning one ready Response; an undici Dispatcher completing the request in a
 // microtask), and each baseline calls the same stub with a fixed Authorization header. The difference is the

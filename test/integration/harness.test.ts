@@ -210,6 +210,23 @@ describe('test provider + resource servers (resource indicators, JWT access toke
     assert.equal(tp.reusedRefreshTokens(), 0);
   });
 
+  test('failTokenRequestsBetween fails every request in the window, none before or after it', async () => {
+    const tokens = await signIn(tp, config, [contactsApi]);
+    tp.resetCounters();
+    const from = Date.now() + 150;
+    tp.failTokenRequestsBetween(from, from + 300, { status: 503, body: '{"error":"temporarily_unavailable"}' });
+    const before = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: contactsApi });
+    await sleep(from - Date.now() + 10);
+    for (let i = 0; i < 3; i++) {
+      await assert.rejects(client.refreshTokenGrant(config, before.refresh_token!, { resource: contactsApi }), (err: unknown) => (err as { cause?: unknown }).cause instanceof Response);
+    }
+    await sleep(from + 300 - Date.now() + 10);
+    const afterOutage = await client.refreshTokenGrant(config, before.refresh_token!, { resource: contactsApi });
+    assert.ok(afterOutage.access_token);
+    assert.deepEqual(tp.tokenRequests.map((r) => r.status), [200, 503, 503, 503, 200]);
+    assert.equal(tp.reusedRefreshTokens(), 0);
+  });
+
   test('denied consent returns access_denied to the redirect URI', async () => {
     const { callback, verifier, state } = await authorize(tp, config, [contactsApi], { deny: true });
     assert.ok(callback.href.startsWith(tp.redirectUri));

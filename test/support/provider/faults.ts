@@ -22,18 +22,37 @@ export function isRewrite(fault: TokenFault): fault is AccessTokenRewrite {
 /** What a failing revocation endpoint answers unless a test says otherwise. */
 export const DEFAULT_REVOCATION_FAULT: TokenFault = { status: 503, body: '{"error":"temporarily_unavailable"}' }
 
-/** Faults armed for the next requests of one endpoint, used up in arrival order. */
+/** A fault for every request arriving between two instants (epoch milliseconds): an outage. */
+interface FaultWindow {
+  from: number
+  until: number
+  fault: TokenFault
+}
+
+/**
+ * Faults armed for the next requests of one endpoint, used up in arrival order, and outages: windows of
+ * time in which every request gets the same fault (a provider down for 20 s, however many requests come).
+ */
 export class FaultQueue {
   readonly #pending: TokenFault[] = []
+  #windows: FaultWindow[] = []
 
   /** Arms `fault` for the next `count` requests, after any already armed. */
   add(count: number, fault: TokenFault): void {
     for (let i = 0; i < count; i += 1) this.#pending.push(fault)
   }
 
-  /** The fault for the request that just arrived, if one is armed. */
-  next(): TokenFault | undefined {
-    return this.#pending.shift()
+  /** Every request arriving from `from` until `until` (epoch ms, `Date.now()`) gets `fault`. */
+  addWindow(from: number, until: number, fault: TokenFault): void {
+    this.#windows.push({ from, until, fault })
+  }
+
+  /** The fault for the request that just arrived, if one is armed: counted faults first, then an outage. */
+  next(now = Date.now()): TokenFault | undefined {
+    const counted = this.#pending.shift()
+    if (counted !== undefined) return counted
+    this.#windows = this.#windows.filter((w) => w.until > now)
+    return this.#windows.find((w) => w.from <= now)?.fault
   }
 }
 

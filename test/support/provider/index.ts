@@ -38,6 +38,8 @@ export interface TestProvider {
   resetCounters(): void
   registerResource(r: TestResource): void
   failTokenRequests(count: number, fault: TokenFault): void
+  /** Every token request arriving between `from` and `until` (epoch ms, `Date.now()`) fails with `fault`: an outage. */
+  failTokenRequestsBetween(from: number, until: number, fault: TokenFault): void
   /** Bodies of pushed authorization requests (PAR), in order; client_secret/client_assertion removed. */
   parRequests: URLSearchParams[]
   /** The next `count` revocation-endpoint requests fail with `fault` (default 503) before reaching oidc-provider. */
@@ -144,6 +146,7 @@ function testProviderHandle(parts: ProviderParts, listening: Listening): TestPro
     resetCounters: () => instrumentation.reset(),
     registerResource: (r) => settings.registry.set(r.indicator, r),
     failTokenRequests: (count, fault) => parts.tokenFaults.add(count, fault),
+    failTokenRequestsBetween: (from, until, fault) => parts.tokenFaults.addWindow(from, until, fault),
     failRevocation: (count, fault = DEFAULT_REVOCATION_FAULT) => parts.revocationFaults.add(count, fault),
     setTokenEndpointHook: (hook) => (instrumentation.hook = hook),
     login: (authorizationUrl, loginOptions) => headlessLogin(settings.issuer, authorizationUrl, loginOptions),
