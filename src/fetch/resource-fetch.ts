@@ -156,7 +156,7 @@ async function sendWithToken<B, R>(
   for (;;) {
     const dpop = token.type === 'dpop' ? await tokens.dpopHandle() : undefined
     const { response, challenges } =
-      dpop === undefined ? await transport.send(hop, `Bearer ${token.value}`, signal) : await transport.sendDPoP(hop, token.value, dpop, resource.insecureLoopback, signal)
+      dpop === undefined ? await transport.send(hop, bearerHeader(token), signal) : await transport.sendDPoP(hop, token.value, dpop, resource.insecureLoopback, signal)
     if (challenges.length === 0) return response
     const challenge = challengeError(challenges)
     if (challenge === undefined) return response
@@ -212,6 +212,21 @@ function checkRequestOptions(options: unknown): asserts options is ResourceReque
 
 function invalidOption(message: string): ResourceTokensError {
   return new ResourceTokensError('invalid_argument', `request(): ${message}`)
+}
+
+/**
+ * `Bearer <token>`, built once per cached token: a cached token object lives as long as the grant snapshot that
+ * holds it, and a string built per request is one more copy of the token for the transport to flatten and check.
+ */
+const BEARER_HEADERS = new WeakMap<CachedToken, string>()
+
+function bearerHeader(token: CachedToken): string {
+  let header = BEARER_HEADERS.get(token)
+  if (header === undefined) {
+    header = `Bearer ${token.value}`
+    BEARER_HEADERS.set(token, header)
+  }
+  return header
 }
 
 /** `client.request`'s headers as Fetch `Headers` (repeated values appended), or `undefined` when none. */
