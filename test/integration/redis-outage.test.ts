@@ -125,12 +125,14 @@ describe('redis frozen (SIGSTOP) for a few seconds during a run, then thawed', (
     await redis.pause()
     const pausedAt = Date.now()
     let probes: Array<{ result: string; ms: number }>
+    let cold: Awaited<ReturnType<typeof instance>> | undefined
     try {
       // Another instance, with nothing cached, needs redis for everything.
-      const cold = await instance(keyPrefix)
+      const coldInstance = await instance(keyPrefix)
+      cold = coldInstance
       probes = await Promise.all([
-        timed(() => cold.fetch('frozen', `${world.contactsUrl}/people`)),
-        timed(() => cold.hasGrant('frozen')),
+        timed(() => coldInstance.fetch('frozen', `${world.contactsUrl}/people`)),
+        timed(() => coldInstance.hasGrant('frozen')),
         timed(() => app.hasGrant('someone-else')),
         timed(() => app.startLogin('newcomer')),
       ])
@@ -165,8 +167,10 @@ describe('redis frozen (SIGSTOP) for a few seconds during a run, then thawed', (
     assert.equal(await fresh.hasGrant('frozen'), true)
     const res = await fresh.fetch('frozen', `${world.calendarUrl}events`)
     assert.equal(res.status, 200)
+    // Renewals ahead of expiry may still be on their way: close() waits for them, then every answer is known.
+    await Promise.all([app.close(), cold?.close(), fresh.close()])
     assert.equal(world.op.reusedRefreshTokens(), 0)
-    assert.ok(world.op.tokenRequests.every((r) => r.status === 200))
+    assert.deepEqual(world.op.tokenRequests.filter((r) => r.status !== 200).map((r) => r.status), [], 'every token request succeeded')
   })
 
   test('a lock attempt that timed out while redis was frozen leaves no lock behind for the other instances', async (t) => {
