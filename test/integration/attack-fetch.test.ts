@@ -16,7 +16,7 @@ import { type ResourceTokensError, type ResourceClient } from 'resource-tokens'
 import { Agent } from 'undici'
 import { recordingInterceptor } from '../support/dispatchers.js'
 import { readAll } from '../support/http.js'
-import { startRecordingServer, type RecordedRequest, type RespondHandler, type TestResourceServer } from '../support/resource-server.js'
+import { redirector, startRecordingServer, type RecordedRequest, type RespondHandler, type TestResourceServer } from '../support/resource-server.js'
 import { startScenario, type Scenario } from '../support/scenario.js'
 import { TLS_CERT, TLS_KEY } from '../support/tls.js'
 import { code } from '../support/errors.js'
@@ -268,18 +268,6 @@ function attacks(via: Via): void {
     await world.login(client, KEY)
 
     // rs: /v1/redirect?status=&to= answers with that redirect; /v1/loop redirects to itself.
-    const redirector: RespondHandler = (req, res) => {
-      const url = new URL(req.url ?? '/', 'http://recorder.invalid')
-      if (url.pathname.endsWith('/redirect')) {
-        res.writeHead(Number(url.searchParams.get('status')), { location: url.searchParams.get('to') ?? '/' }).end()
-        return true
-      }
-      if (url.pathname.endsWith('/loop')) {
-        res.writeHead(302, { location: url.pathname }).end()
-        return true
-      }
-      return false
-    }
     rs.respond(redirector)
     other.respond(redirector)
     secure.respond(redirector)

@@ -60,4 +60,17 @@ describe('DPoP nonces and replay, against the library\'s guard and a provider th
     assert.equal(replay.status, 401)
     assert.match(replay.headers.get('www-authenticate') ?? '', /invalid_dpop_proof/)
   })
+
+  test('client.request (the undici fast path): the resource\'s use_dpop_nonce gets one retry with the nonce, then the request succeeds; the nonce is remembered', async () => {
+    const client = await world.client({ resources: [{ url: `${guarded.url}/api`, scope: 'orders:read', indicator: `${guarded.url}/api`, dpop: true }] })
+    await world.login(client, 'nonce-user')
+    const res = await client.request('nonce-user', `${guarded.url}/api/orders`, { method: 'POST', body: 'order=1' })
+    assert.equal(res.statusCode, 200)
+    assert.deepEqual(await res.body.json(), { sub: 'alice', scopes: ['orders:read'], bound: true })
+    assert.deepEqual(guarded.statuses.slice(-2), [401, 200])
+    const again = await client.request('nonce-user', `${guarded.url}/api/orders?page=2`)
+    assert.equal(again.statusCode, 200)
+    await again.body.dump()
+    assert.deepEqual(guarded.statuses.slice(-1), [200])
+  })
 })

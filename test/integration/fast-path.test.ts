@@ -16,9 +16,8 @@ import { Agent, type Dispatcher } from 'undici'
 import { createResourceClient, ResourceTokensError, type ResourceClient, type ResourceClientOptions } from 'resource-tokens'
 import { CountingAgent, recordingInterceptor, type Dispatched } from '../support/dispatchers.js'
 import { code } from '../support/errors.js'
-import { startGuardedServer, type GuardedServer } from '../support/guarded-server.js'
 import { readAll } from '../support/http.js'
-import { startRecordingServer, type RecordedRequest, type RespondHandler, type TestResourceServer } from '../support/resource-server.js'
+import { redirector, startRecordingServer, type RecordedRequest, type TestResourceServer } from '../support/resource-server.js'
 import { startScenario, type Scenario } from '../support/scenario.js'
 import { TLS_CERT, TLS_KEY } from '../support/tls.js'
 
@@ -26,20 +25,6 @@ const KEY = 'fast-path-user'
 
 /** `${from}/redirect?status=&to=`: the redirector below answers it with that redirect. */
 const redirect = (from: string, status: number, to: string): string => `${from}/redirect?status=${status}&to=${encodeURIComponent(to)}`
-
-/** Answers `/redirect?status=&to=` with that redirect and `/loop` with a redirect to itself; anything else falls through. */
-const redirector: RespondHandler = (req, res) => {
-  const url = new URL(req.url ?? '/', 'http://recorder.invalid')
-  if (url.pathname.endsWith('/redirect')) {
-    res.writeHead(Number(url.searchParams.get('status')), { location: url.searchParams.get('to') ?? '/' }).end()
-    return true
-  }
-  if (url.pathname.endsWith('/loop')) {
-    res.writeHead(302, { location: url.pathname }).end()
-    return true
-  }
-  return false
-}
 
 /** An https recording server with the test certificate (trusted only by the dispatcher below). */
 async function startHttpsRecorder(): Promise<{ url: string; port: number; requests: RecordedRequest[]; close(): Promise<void> }> {
@@ -810,37 +795,5 @@ describe('fast path: client.request keeps the token rules of client.fetch', () =
         assert.deepEqual(found.map((s) => `${s.slice(0, 6)}...`), [], `${step}: ${(err as Error).message}`)
       }
     })
-  })
-})
-
-describe('fast path: DPoP nonces (RFC 9449 section 9) through client.request', () => {
-  let world: Scenario
-  let guarded: GuardedServer
-  before(async () => {
-    world = await startScenario({ provider: { dpopNonce: true } })
-    guarded = await startGuardedServer((url) => ({
-      issuer: world.op.issuer,
-      audience: `${url}/api`,
-      scopes: ['orders:read'],
-      dpop: { required: true, nonce: { secret: 'a-resource-server-nonce-secret-of-32+bytes' } },
-    }))
-    world.op.registerResource({ indicator: `${guarded.url}/api`, scope: 'orders:read' })
-  })
-  after(async () => {
-    await guarded.close()
-    await world.close()
-  })
-
-  test('the resource\'s use_dpop_nonce gets one retry with the nonce, then the request succeeds; the nonce is remembered', async () => {
-    const client = await world.client({ resources: [{ url: `${guarded.url}/api`, scope: 'orders:read', indicator: `${guarded.url}/api`, dpop: true }] })
-    await world.login(client, 'nonce-user')
-    const res = await client.request('nonce-user', `${guarded.url}/api/orders`, { method: 'POST', body: 'order=1' })
-    assert.equal(res.statusCode, 200)
-    assert.deepEqual(await json(res), { sub: 'alice', scopes: ['orders:read'], bound: true })
-    assert.deepEqual(guarded.statuses.slice(-2), [401, 200])
-    const again = await client.request('nonce-user', `${guarded.url}/api/orders?page=2`)
-    assert.equal(again.statusCode, 200)
-    await again.body.dump()
-    assert.deepEqual(guarded.statuses.slice(-1), [200])
   })
 })

@@ -228,3 +228,20 @@ function sendJson(res: ServerResponse, value: unknown): void {
   res.setHeader('content-type', 'application/json');
   res.end(JSON.stringify(value));
 }
+
+/**
+ * A `respond` handler for redirect tests: `…/redirect?status=&to=` answers with that redirect, `…/loop` redirects
+ * to itself; anything else falls through.
+ */
+export const redirector: RespondHandler = (req, res) => {
+  const url = new URL(req.url ?? '/', 'http://recorder.invalid');
+  if (url.pathname.endsWith('/redirect')) {
+    res.writeHead(Number(url.searchParams.get('status')), { location: url.searchParams.get('to') ?? '/' }).end();
+    return true;
+  }
+  if (url.pathname.endsWith('/loop')) {
+    res.writeHead(302, { location: url.pathname }).end();
+    return true;
+  }
+  return false;
+};
