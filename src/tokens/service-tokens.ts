@@ -73,7 +73,7 @@ export class ServiceTokens implements TokenSource {
   async #obtain(resource: RegisteredResource, rejected: string | undefined, background: boolean): Promise<CachedToken> {
     // Renewed by another caller meanwhile (a retry after invalid_token waits for a pending renewal first).
     const current = this.#cache.get(resource.id)
-    if (current !== undefined && current.value !== rejected && this.options.now() < current.refreshAt) return current
+    if (current !== undefined && current.value !== rejected && tokenState(current, this.options.now()) === 'fresh') return current
     try {
       return await this.#request(resource)
     } catch (err) {

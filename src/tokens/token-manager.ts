@@ -131,7 +131,7 @@ export class TokenManager {
         if (snapshot === undefined) throw loginRequired()
         const cached = snapshot.record.tokens[slot]
         // Renewed by another caller or process meanwhile: nothing to do.
-        if (cached !== undefined && cached.value !== rejected && this.#parts.now() < cached.refreshAt) return cached
+        if (cached !== undefined && cached.value !== rejected && tokenState(cached, this.#parts.now()) === 'fresh') return cached
         try {
           return await downscoping.obtain(keys, snapshot, resource, lease)
         } catch (err) {
