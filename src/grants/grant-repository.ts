@@ -81,11 +81,7 @@ export class GrantRepository {
       return undefined
     }
     const snapshot = { record, raw }
-    if (this.#generation === generation) {
-      const now = this.#now()
-      // Never cached past its refresh token's end: the store drops it then, without a notification.
-      this.#cache.set(storeKey, snapshot, Math.min(now + MAX_CACHE_AGE_MS, record.refreshExpiresAt ?? Infinity), now)
-    }
+    if (this.#generation === generation) this.#fill(storeKey, snapshot)
     return snapshot
   }
 
@@ -105,10 +101,17 @@ export class GrantRepository {
   async replace(storeKey: string, previous: GrantSnapshot, record: GrantRecord): Promise<GrantSnapshot | undefined> {
     const raw = serializeGrant(record)
     const written = await guard(() => this.#store.compareAndSet(storeKey, previous.raw, raw, this.#writeOptions(record)))
-    // Writes do not fill the cache: another change may have been announced between the store applying this
-    // write and its reply reaching us (a logout on another instance), and only a guarded read can tell.
     this.#invalidate(storeKey)
-    return written ? { record, raw } : undefined
+    if (!written) return undefined
+    const snapshot = { record, raw }
+    // What we just wrote is served from memory at once, so that requests in flight during a renewal do not wait
+    // for a store read. Another change may have been announced between the store applying this write and its reply
+    // reaching us (a logout on another instance), which only a read can tell: one follows, and its answer (or a
+    // change announced meanwhile) replaces this entry.
+    if (this.#fill(storeKey, snapshot)) {
+      this.readFresh(storeKey).catch(() => this.#cache.delete(storeKey))
+    }
+    return snapshot
   }
 
   /** Puts a taken grant back, only if nothing was stored under the key meanwhile. */
@@ -135,6 +138,12 @@ export class GrantRepository {
     if (record.refreshExpiresAt === undefined) return { ttlSeconds: this.#ttlSeconds }
     const left = Math.ceil((record.refreshExpiresAt - this.#now()) / 1000)
     return { ttlSeconds: Math.max(1, Math.min(this.#ttlSeconds, left)) }
+  }
+
+  /** Caches `snapshot`; never past its refresh token's end (the store drops the record then, without a notification). */
+  #fill(storeKey: string, snapshot: GrantSnapshot): boolean {
+    const now = this.#now()
+    return this.#cache.set(storeKey, snapshot, Math.min(now + MAX_CACHE_AGE_MS, snapshot.record.refreshExpiresAt ?? Infinity), now)
   }
 
   #invalidate(storeKey: string): void {

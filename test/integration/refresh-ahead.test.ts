@@ -8,7 +8,9 @@ import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, test } from 'node:test'
 import type { ResourceClient } from 'resource-tokens'
+import { RedisStore } from 'resource-tokens/redis'
 import { code } from '../support/errors.js'
+import { startRedis } from '../support/redis.js'
 import { startScenario, type Scenario } from '../support/scenario.js'
 
 const UNAVAILABLE = { status: 503, body: '{"error":"temporarily_unavailable"}', contentType: 'application/json' }
@@ -232,6 +234,53 @@ describe('refresh-ahead with default options (60 s tokens, renewal from 30 s bef
     } finally {
       release()
       world.op.setTokenEndpointHook()
+    }
+  })
+
+  test('RedisStore: once renewed, requests use the new token at once; none waits for a store read (reads held)', async () => {
+    const redis = await startRedis()
+    const store = new RedisStore({ url: redis.url, keyPrefix: 'ahead-redis:' })
+    try {
+      let offset = 0
+      const shared = await world.client({ store, encryption: { secrets: ['refresh-ahead-redis-secret-0123456789'] }, now: () => Date.now() + offset })
+      await world.login(shared, 'redis-ahead')
+      const first = await shared.accessToken('redis-ahead', world.contactsUrl)
+      // The grant cache is warm (the client hears its own login write announced): a request reads nothing.
+      await sleep(100)
+      assert.equal((await shared.fetch('redis-ahead', `${world.contactsUrl}/people`)).status, 200)
+      offset = first.expiresAt - 29_000 - Date.now()
+      const renewed = nextEvent(shared, 'token')
+      assert.equal((await shared.fetch('redis-ahead', `${world.contactsUrl}/people`)).status, 200)
+      await within(renewed, 10_000, 'the background renewal did not finish')
+      // From now on every store read hangs until released: a request that needed one would not complete.
+      let releaseReads!: () => void
+      const readsHeld = new Promise<void>((resolve) => (releaseReads = resolve))
+      const get = store.get.bind(store)
+      let heldReads = 0
+      store.get = async (key: string) => {
+        heldReads++
+        await readsHeld
+        return get(key)
+      }
+      try {
+        const responses = await within(
+          Promise.all(Array.from({ length: 20 }, () => shared.fetch('redis-ahead', `${world.contactsUrl}/people`))),
+          5000,
+          'requests right after a renewal waited for a store read',
+        )
+        for (const response of responses) assert.equal(response.status, 200)
+        const second = await shared.accessToken('redis-ahead', world.contactsUrl)
+        assert.notEqual(second.value, first.value)
+        assert.deepEqual(new Set(world.contacts.requests.slice(-20).map((r) => r.headers['authorization'])), new Set([`Bearer ${second.value}`]))
+      } finally {
+        releaseReads()
+        store.get = get
+      }
+      assert.ok(heldReads <= 1, `at most the one confirming read after the write (${heldReads})`)
+      await shared.close()
+    } finally {
+      await store.close()
+      await redis.stop()
     }
   })
 })

@@ -191,3 +191,63 @@ describe('GrantRepository: one store read for concurrent reads of a grant', () =
     grants.close()
   })
 })
+
+describe('GrantRepository: after its own write, requests keep being served from memory', () => {
+  const record: GrantRecord = { v: 1, grantId: 'g', rev: 1, refreshToken: 'rt', idToken: undefined, claims: { sub: 'u' }, scope: 'openid', createdAt: 0, tokens: {} }
+
+  /** Lets the background confirmation read (a store call or two) finish. */
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 10))
+
+  test('a successful replace is in the cache at once (nobody waits for a store read); one confirming read follows', async () => {
+    const store = new MemoryStore()
+    await store.set('grant:x', serializeGrant(record), { ttlSeconds: 60 })
+    const grants = new GrantRepository(store, { cacheSize: 10, grantTtlSeconds: 60, now: Date.now })
+    const before = await grants.read('grant:x')
+    let gets = 0
+    const get = store.get.bind(store)
+    store.get = async (key: string) => {
+      gets++
+      return get(key)
+    }
+    const written = await grants.replace('grant:x', before!, { ...record, rev: 2 })
+    assert.equal(written?.record.rev, 2)
+    assert.equal(grants.peek('grant:x')?.record.rev, 2, 'the written grant is served without a store read')
+    await settle()
+    assert.equal(gets, 1, 'one confirming read, in the background')
+    assert.equal(grants.peek('grant:x')?.record.rev, 2)
+    grants.close()
+  })
+
+  test('a logout elsewhere announced before the write reply arrives: the confirming read drops the written grant', async () => {
+    const store = new MemoryStore()
+    await store.set('grant:x', serializeGrant(record), { ttlSeconds: 60 })
+    const grants = new GrantRepository(store, { cacheSize: 10, grantTtlSeconds: 60, now: Date.now })
+    const other = new GrantRepository(store, { cacheSize: 10, grantTtlSeconds: 60, now: Date.now })
+    const before = await grants.read('grant:x')
+    const compareAndSet = store.compareAndSet.bind(store)
+    // The other instance's logout lands after the store applied our write and before its reply reaches us.
+    store.compareAndSet = async (...args: Parameters<MemoryStore['compareAndSet']>) => {
+      const done = await compareAndSet(...args)
+      await other.take('grant:x')
+      return done
+    }
+    assert.equal((await grants.replace('grant:x', before!, { ...record, rev: 2 }))?.record.rev, 2)
+    await settle()
+    assert.equal(grants.peek('grant:x'), undefined, 'the logged-out grant is not served from the cache')
+    assert.equal(await grants.read('grant:x'), undefined)
+    grants.close()
+    other.close()
+  })
+
+  test('a failed compare-and-set caches nothing', async () => {
+    const store = new MemoryStore()
+    await store.set('grant:x', serializeGrant(record), { ttlSeconds: 60 })
+    const grants = new GrantRepository(store, { cacheSize: 10, grantTtlSeconds: 60, now: Date.now })
+    const before = await grants.read('grant:x')
+    await store.set('grant:x', serializeGrant({ ...record, rev: 7 }), { ttlSeconds: 60 })
+    assert.equal(await grants.replace('grant:x', before!, { ...record, rev: 2 }), undefined)
+    assert.equal(grants.peek('grant:x'), undefined)
+    assert.equal((await grants.read('grant:x'))?.record.rev, 7)
+    grants.close()
+  })
+})
