@@ -244,9 +244,9 @@ export class ResourceClient {
    * const res = await client.fetch(sessionId, 'https://contacts.example.com/api/people')
    * ```
    */
-  async fetch(key: string, input: string | URL | Request, init?: RequestInit): Promise<Response> {
-    this.#check(key)
-    return resourceFetch(this.#fetchContext, this.#tokens.source(key), input, init)
+  fetch(key: string, input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    const refused = this.#refused(key)
+    return refused ?? resourceFetch(this.#fetchContext, this.#tokens.source(key), input, init)
   }
 
   /**
@@ -263,9 +263,9 @@ export class ResourceClient {
    * const people = await body.json()
    * ```
    */
-  async request(key: string, url: string | URL, options?: ResourceRequestOptions): Promise<Dispatcher.ResponseData> {
-    this.#check(key)
-    return resourceRequest(this.#fetchContext, this.#tokens.source(key), url, options)
+  request(key: string, url: string | URL, options?: ResourceRequestOptions): Promise<Dispatcher.ResponseData> {
+    const refused = this.#refused(key)
+    return refused ?? resourceRequest(this.#fetchContext, this.#tokens.source(key), url, options)
   }
 
   /**
@@ -280,9 +280,9 @@ export class ResourceClient {
    * const res = await client.serviceFetch('https://contacts.example.com/api/stats')
    * ```
    */
-  async serviceFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-    this.#check('service')
-    return resourceFetch(this.#fetchContext, this.#service, input, init)
+  serviceFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    const refused = this.#refused('service')
+    return refused ?? resourceFetch(this.#fetchContext, this.#service, input, init)
   }
 
   /**
@@ -290,9 +290,9 @@ export class ResourceClient {
    *
    * @throws as {@link ResourceClient.serviceFetch}, and whatever `undici.request` throws.
    */
-  async serviceRequest(url: string | URL, options?: ResourceRequestOptions): Promise<Dispatcher.ResponseData> {
-    this.#check('service')
-    return resourceRequest(this.#fetchContext, this.#service, url, options)
+  serviceRequest(url: string | URL, options?: ResourceRequestOptions): Promise<Dispatcher.ResponseData> {
+    const refused = this.#refused('service')
+    return refused ?? resourceRequest(this.#fetchContext, this.#service, url, options)
   }
 
   /**
@@ -501,6 +501,20 @@ export class ResourceClient {
     const resource = this.#registry.resolve(url)
     if (resource === undefined) throw new ResourceTokensError('unknown_resource', 'the URL belongs to no registered resource')
     return resource
+  }
+
+  /**
+   * {@link #check} as a rejected promise, or `undefined` when the call may go ahead. The request methods are not
+   * `async`: the caller awaits the promise of the request itself, without the extra hops of an async wrapper,
+   * and a refused call still rejects rather than throws.
+   */
+  #refused(key: unknown): Promise<never> | undefined {
+    try {
+      this.#check(key)
+      return undefined
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   #check(key: unknown): void {

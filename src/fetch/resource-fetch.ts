@@ -12,7 +12,7 @@ import { fetchDiscovering, type DiscoverResource } from './discovering-fetch.js'
 import { type FetchTransport } from './fetch-transport.js'
 import { nextHop, toUrl, type Hop, type RedirectMode } from './hop.js'
 import type { ResourceMetadataCheck } from './resource-metadata.js'
-import { isReplayable, REDIRECT_STATUSES, type RequestBody } from './request-body.js'
+import { isReplayable, REDIRECT_STATUSES } from './request-body.js'
 import type { Transport } from './transport.js'
 import { type UndiciTransport, type ResourceRequestBody } from './undici-transport.js'
 
@@ -51,34 +51,44 @@ export interface ResourceRequestOptions {
  * request or redirect within a resource whose path hides a dot segment (`..%2F`, `%2e%2e`, `..;`) is refused with
  * `ambiguous_path`: servers resolve such paths differently.
  */
-export async function resourceFetch(ctx: ResourceFetchContext, tokens: TokenSource, input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
-  const request = input instanceof Request ? input : undefined
-  const start = toUrl(request?.url ?? (input as string | URL))
-  // A resource URL with a hidden dot segment is refused (ambiguous_path) before anything is sent.
-  const resource = ctx.matcher.resolve(start)
-  if (resource === undefined) {
-    const discovery = ctx.discovery
-    if (discovery === undefined || !discovery.allows(start)) return ctx.transport.plain(input, init)
-    // The retry goes through the registered resource; it never discovers again.
-    return fetchDiscovering(
-      (url, options) => ctx.transport.plain(url, options ?? {}),
-      discovery.discover,
-      start,
-      input,
-      init,
-      (again, options) => resourceFetch({ ...ctx, discovery: undefined }, tokens, again, options),
-    )
+export function resourceFetch(ctx: ResourceFetchContext, tokens: TokenSource, input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+  // Not async (see resourceRequest): on the warm path the caller gets the promise of the request itself.
+  try {
+    const request = input instanceof Request ? input : undefined
+    const start = toUrl(request?.url ?? (input as string | URL))
+    // A resource URL with a hidden dot segment is refused (ambiguous_path) before anything is sent.
+    const resource = ctx.matcher.resolve(start)
+    if (resource === undefined) return fetchUnregistered(ctx, tokens, start, input, init)
+    const mode = init.redirect ?? request?.redirect ?? 'follow'
+    if (!REDIRECT_MODES.has(mode)) throw new ResourceTokensError('invalid_argument', 'redirect must be "follow", "manual" or "error"')
+    const given = init.headers ?? request?.headers
+    const headers = given === undefined ? undefined : new Headers(given)
+    const method = (init.method ?? request?.method ?? 'GET').toUpperCase()
+    const signal = init.signal ?? request?.signal ?? undefined
+    if (init.body == null && request?.body != null) {
+      // A Request's body is read once here, so that it can be sent again (a retry, a 307/308 redirect).
+      return request.arrayBuffer().then((body) => follow(ctx, ctx.transport, tokens, resource, { url: start, method, headers, body }, mode, signal, true))
+    }
+    const body = init.body ?? null
+    return follow(ctx, ctx.transport, tokens, resource, { url: start, method, headers, body }, mode, signal, isReplayable(body))
+  } catch (err) {
+    return Promise.reject(err)
   }
-  const headers = init.headers ?? request?.headers
-  const hop: Hop<RequestBody> = {
-    url: start,
-    method: (init.method ?? request?.method ?? 'GET').toUpperCase(),
-    headers: headers === undefined ? undefined : new Headers(headers),
-    body: init.body ?? (request?.body == null ? null : await request.arrayBuffer()),
-  }
-  const mode = init.redirect ?? request?.redirect ?? 'follow'
-  if (!REDIRECT_MODES.has(mode)) throw new ResourceTokensError('invalid_argument', 'redirect must be "follow", "manual" or "error"')
-  return follow(ctx, ctx.transport, tokens, resource, hop, mode, init.signal ?? request?.signal ?? undefined, isReplayable(hop.body))
+}
+
+/** A URL of no registered resource: sent without a token, or discovered (RFC 9728) on an origin the app allowed. */
+function fetchUnregistered(ctx: ResourceFetchContext, tokens: TokenSource, start: URL, input: string | URL | Request, init: RequestInit): Promise<Response> {
+  const discovery = ctx.discovery
+  if (discovery === undefined || !discovery.allows(start)) return ctx.transport.plain(input, init)
+  // The retry goes through the registered resource; it never discovers again.
+  return fetchDiscovering(
+    (url, options) => ctx.transport.plain(url, options ?? {}),
+    discovery.discover,
+    start,
+    input,
+    init,
+    (again, options) => resourceFetch({ ...ctx, discovery: undefined }, tokens, again, options),
+  )
 }
 
 /**
@@ -86,14 +96,20 @@ export async function resourceFetch(ctx: ResourceFetchContext, tokens: TokenSour
  * `invalid_token` retry, challenges, DPoP). URLs of no registered resource are sent without a token; automatic
  * discovery is `fetch`'s only.
  */
-export async function resourceRequest(ctx: ResourceFetchContext, tokens: TokenSource, url: string | URL, options: ResourceRequestOptions = {}): Promise<Dispatcher.ResponseData> {
-  checkRequestOptions(options)
-  const start = toUrl(url)
-  const resource = ctx.matcher.resolve(start)
-  const hop: Hop<ResourceRequestBody> = { url: start, method: (options.method ?? 'GET').toUpperCase(), headers: requestHeaders(options.headers), body: options.body ?? null }
-  const replayable = hop.body === null || typeof hop.body === 'string' || hop.body instanceof Uint8Array
-  // A URL of no registered resource: redirects are followed by the same rules, and no hop ever carries a token.
-  return follow(ctx, ctx.undici, tokens, resource, hop, options.redirect ?? 'follow', options.signal, replayable)
+export function resourceRequest(ctx: ResourceFetchContext, tokens: TokenSource, url: string | URL, options: ResourceRequestOptions = {}): Promise<Dispatcher.ResponseData> {
+  // Not async: every check above the transport is synchronous, and an async wrapper would only add hops between
+  // the transport's answer and the caller. A refused call still rejects, it never throws.
+  try {
+    checkRequestOptions(options)
+    const start = toUrl(url)
+    const resource = ctx.matcher.resolve(start)
+    const hop: Hop<ResourceRequestBody> = { url: start, method: (options.method ?? 'GET').toUpperCase(), headers: requestHeaders(options.headers), body: options.body ?? null }
+    const replayable = hop.body === null || typeof hop.body === 'string' || hop.body instanceof Uint8Array
+    // A URL of no registered resource: redirects are followed by the same rules, and no hop ever carries a token.
+    return follow(ctx, ctx.undici, tokens, resource, hop, options.redirect ?? 'follow', options.signal, replayable)
+  } catch (err) {
+    return Promise.reject(err)
+  }
 }
 
 /** Sends `first` and follows its redirects by the token rules above, on either transport. */

@@ -796,4 +796,26 @@ describe('fast path: client.request keeps the token rules of client.fetch', () =
       }
     })
   })
+
+  test('a refused call (empty key, closed client, bad URL or option) returns a rejected promise; it never throws', async () => {
+    const closed = await newClient()
+    await closed.close()
+    const calls: Array<[string, () => Promise<unknown>, string]> = [
+      ['fetch, empty key', () => client.fetch('', `${recUrl}/x`), 'invalid_argument'],
+      ['request, empty key', () => client.request('', `${recUrl}/x`), 'invalid_argument'],
+      ['fetch, relative URL', () => client.fetch('u', '/v1/x'), 'invalid_argument'],
+      ['request, bad method', () => client.request('u', `${recUrl}/x`, { method: 'G ET' }), 'invalid_argument'],
+      ['fetch, bad redirect mode', () => client.fetch('u', `${recUrl}/x`, { redirect: 'sideways' } as unknown as RequestInit), 'invalid_argument'],
+      ['fetch, closed client', () => closed.fetch('u', `${recUrl}/x`), 'invalid_argument'],
+      ['request, closed client', () => closed.request('u', `${recUrl}/x`), 'invalid_argument'],
+      ['serviceFetch, closed client', () => closed.serviceFetch(`${recUrl}/x`), 'invalid_argument'],
+      ['serviceRequest, closed client', () => closed.serviceRequest(`${recUrl}/x`), 'invalid_argument'],
+    ]
+    for (const [what, call, expected] of calls) {
+      let promise: Promise<unknown> | undefined
+      assert.doesNotThrow(() => (promise = call()), what)
+      assert.ok(promise instanceof Promise, what)
+      await assert.rejects(promise, (err) => code(err) === expected, what)
+    }
+  })
 })
