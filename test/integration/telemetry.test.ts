@@ -157,9 +157,10 @@ test('a cold burst of 100 fetches to two resources: exactly 2 token-request span
   assert.equal(await sdk.counter('resource_tokens.cache.lookups', { 'resource_tokens.resource': 'contacts', 'resource_tokens.cache.result': 'miss' }), 50)
   assert.equal(await sdk.counter('resource_tokens.cache.lookups', { 'resource_tokens.resource': 'calendar', 'resource_tokens.cache.result': 'miss' }), 50)
 
-  // The store announced the client's own writes, so the in-process grant cache reads the grant once more.
+  // The grant the client just wrote is served from its cache (one confirming read ran in the background).
+  const afterBurst = sdk.spans().length
   await (await client.fetch(key, `${scenario.contactsUrl}/people`)).arrayBuffer()
-  assert.deepEqual(sdk.spans().slice(-1).map((s) => s.name), ['resource_tokens.store.get'])
+  assert.deepEqual(sdk.spans().slice(afterBurst).map((s) => s.name), [], 'no store read after the client\'s own write')
   // Warm: ten more fetches are ten hits, and not one span.
   const spanCount = sdk.spans().length
   for (let i = 0; i < 10; i++) await (await client.fetch(key, i % 2 === 0 ? `${scenario.contactsUrl}/people` : `${scenario.calendarUrl}events`)).arrayBuffer()
@@ -174,7 +175,7 @@ test('a refresh failure: error.type, HTTP status and outcome on the span; failur
   const { client, sdk } = await instrumentedClient()
   const key = await login(client, sdk)
   scenario.op.failTokenRequests(1, { status: 503, body: 'down for maintenance', contentType: 'text/plain' })
-  await assert.rejects(client.fetch(key, `${scenario.contactsUrl}/people`), code('token_endpoint_unavailable'))
+  await assert.rejects(client.fetch(key, `${scenario.contactsUrl}/people`), (err) => code(err) === 'token_endpoint_unavailable')
   const [failed] = sdk.spansNamed(TOKEN_REQUEST, { 'resource_tokens.token_request.kind': 'refresh' })
   assert.ok(failed !== undefined)
   assert.equal(failed.attributes['error.type'], 'token_endpoint_unavailable')
@@ -286,7 +287,7 @@ test('the guard: one verification span each, outcome and method as attributes, v
     }
   })
   assert.deepEqual(verified.scopes, ['contacts:read'])
-  await assert.rejects(verify(request(`Bearer ${calendar.value}`)), code('invalid_token'))
+  await assert.rejects(verify(request(`Bearer ${calendar.value}`)), (err) => code(err) === 'invalid_token')
   await assert.rejects(verify(request()))
   const spans = sdk.spansNamed('resource_tokens.guard.verify')
   assert.equal(spans.length, 3)
@@ -317,7 +318,7 @@ test('a pino logger passed as it is: fields as the object, the message as msg, l
   const { client, sdk } = await instrumentedClient({ logger: pino({ level: 'debug' }, stream) })
   const key = await login(client, sdk)
   scenario.op.failTokenRequests(1, { status: 503, body: 'down', contentType: 'text/plain' })
-  await assert.rejects(client.fetch(key, `${scenario.contactsUrl}/people`), code('token_endpoint_unavailable'))
+  await assert.rejects(client.fetch(key, `${scenario.contactsUrl}/people`), (err) => code(err) === 'token_endpoint_unavailable')
   const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>)
   const failed = records.find((r) => r['msg'] === 'refresh failed')
   assert.ok(failed !== undefined, `a "refresh failed" line; got ${records.map((r) => String(r['msg'])).join(', ')}`)
