@@ -27,14 +27,14 @@ const runs = (section: string): boolean => only === undefined || only.includes(s
 
 const SETTINGS = quick
   ? {
-      transports: { repetitions: 3, rounds: 1, sliceMs: 200, warmupMs: 30, jitWarmupMs: 200, levels: [1, 64] },
+      transports: { repetitions: 3, rounds: 1, sliceMs: 200, warmupMs: 30, jitWarmupMs: 200, levels: [1, 64], paired: { pairs: 300, repetitions: 2 } },
       libraryCpu: { repetitions: 3, requests: 2000 },
       burst: 1000, sustainedS: 8, lifetimeS: 4, grants: 2000, scale: [100, 10_000], scaleTimeMs: 500, scaleRepetitions: 2, telemetryRepetitions: 4, telemetryTimeMs: 500,
       renewal: { durationS: 6, lifetimeS: 5, inFlight: 8, pauseMs: 2 },
       outage: { lifetimeS: 12, outageS: 4, inFlight: 8, pauseMs: 5 },
     }
   : {
-      transports: { repetitions: 6, rounds: 5, sliceMs: 200, warmupMs: 30, jitWarmupMs: 1000, levels: [1, 64] },
+      transports: { repetitions: 6, rounds: 5, sliceMs: 200, warmupMs: 30, jitWarmupMs: 1000, levels: [1, 64], paired: { pairs: 2000, repetitions: 3 } },
       libraryCpu: { repetitions: 7, requests: 10_000 },
       burst: 1000, sustainedS: 30, lifetimeS: 20, grants: 10_000, scale: [100, 100_000], scaleTimeMs: 1500, scaleRepetitions: 4, telemetryRepetitions: 6, telemetryTimeMs: 3000,
       renewal: { durationS: 30, lifetimeS: 5, inFlight: 8, pauseMs: 2 },

@@ -10,6 +10,8 @@ const VARIANT_COLORS: Record<VariantId, string> = {
   fetch: '#8c8c8c',
   http: '#b5b5b5',
   undici: '#5f5f5f',
+  fetchControl: '#d0d0d0',
+  undiciControl: '#d0d0d0',
   fetchMemory: '#4e79a7',
   fetchRedis: '#a0cbe8',
   requestMemory: '#f28e2b',
@@ -21,6 +23,8 @@ const SHORT: Record<VariantId, string> = {
   fetch: 'fetch',
   http: 'node:http',
   undici: 'undici',
+  fetchControl: 'fetch again',
+  undiciControl: 'undici again',
   fetchMemory: 'c.fetch mem',
   fetchRedis: 'c.fetch redis',
   requestMemory: 'c.request mem',
@@ -66,7 +70,7 @@ export function chart(results: Results): string {
   const t = results.transports
   if (t !== undefined) {
     for (const level of t.levels) {
-      const variants = VARIANTS.filter((v) => level.summary[v.id] !== undefined)
+      const variants = VARIANTS.filter((v) => level.summary[v.id] !== undefined && !isControl(v.id))
       const bars = (pick: 'medianUs' | 'rps'): Bar[] =>
         variants.map((v) => {
           const f = level.summary[v.id]!
@@ -105,7 +109,7 @@ export function chart(results: Results): string {
       )
       y += 250
     }
-    const legend = VARIANTS.filter((v) => t.levels[0]!.summary[v.id] !== undefined)
+    const legend = VARIANTS.filter((v) => t.levels[0]!.summary[v.id] !== undefined && !isControl(v.id))
     let lx = 20
     for (const v of legend) {
       parts.push(`<rect x="${lx}" y="${y}" width="10" height="10" fill="${VARIANT_COLORS[v.id]}"/>`)
@@ -240,4 +244,9 @@ function text(x: number, y: number, content: string, style: { size: number; weig
 
 function escape(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
+/** The control rows (a baseline against itself) are in the tables, not in the chart. */
+function isControl(id: VariantId): boolean {
+  return id === 'fetchControl' || id === 'undiciControl'
 }

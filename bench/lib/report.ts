@@ -109,12 +109,24 @@ function transportsSection(t: TransportsResult): string[] {
   out.push('')
   out.push('Client CPU per request beyond its transport\'s baseline, per repetition (µs):')
   out.push('')
-  for (const id of ['fetchMemory', 'fetchRedis', 'requestMemory', 'requestRedis', 'handRolled', 'http', 'undici'] as VariantId[]) {
+  for (const id of ['fetchMemory', 'fetchRedis', 'requestMemory', 'requestRedis', 'handRolled', 'http', 'fetchControl', 'undiciControl'] as VariantId[]) {
     if (t.levels[0]!.summary[id] === undefined) continue
     const label = VARIANTS.find((v) => v.id === id)!
     out.push(`- ${label.label} (vs ${label.against}): ${t.levels.map((level) => `${level.inFlight} in flight ${level.repetitions.map((r) => signed(r[id]?.extraCpuUs ?? Number.NaN)).join(', ')}`).join('; ')}`)
   }
   out.push('')
+  const paired = VARIANTS.filter((v) => t.paired[v.id] !== undefined)
+  if (paired.length > 0) {
+    out.push(`Client CPU per request beyond its transport's baseline, pair by pair (1 in flight; the variant and its baseline alternate in random order, the process's CPU read around each request; ${t.pairedOptions.repetitions} repetitions of ${t.pairedOptions.pairs} pairs):`)
+    out.push('')
+    out.push('| variant | vs | pairs | median of the differences µs | trimmed mean µs | median per repetition µs |')
+    out.push('|---|---|---:|---:|---:|---|')
+    for (const v of paired) {
+      const p = t.paired[v.id]!
+      out.push(`| ${v.label} | ${v.against} | ${p.pairs} | ${signed(p.medianUs)} | ${signed(p.trimmedMeanUs)} | ${p.perRepetition.map(signed).join(', ')} |`)
+    }
+    out.push('')
+  }
   out.push(`Dispatcher for undici.request and client.request: ${t.dispatcher}. Token requests while measuring: ${t.tokenRequestsDuringMeasurement}; connections opened: ${t.connectionsDuringMeasurement}; Redis commands: ${t.redisCommandsDuringMeasurement}.`)
   out.push('')
   return out

@@ -8,10 +8,11 @@ import { Agent as UndiciAgent, request as undiciRequest, type Dispatcher } from 
 import { HandRolledClient } from '../lib/hand-rolled.js'
 import { figures, runLoad, runSlice, type LoadFigures, type Slice } from '../lib/load.js'
 import { median } from '../lib/measure.js'
+import { pairedCpu, type PairedCpu } from '../lib/paired-cpu.js'
 import { clientFetch, consume } from '../lib/requests.js'
 import type { World } from '../lib/world.js'
 
-export type VariantId = 'fetch' | 'http' | 'undici' | 'fetchMemory' | 'fetchRedis' | 'requestMemory' | 'requestRedis' | 'handRolled'
+export type VariantId = 'fetch' | 'fetchControl' | 'http' | 'undici' | 'undiciControl' | 'fetchMemory' | 'fetchRedis' | 'requestMemory' | 'requestRedis' | 'handRolled'
 
 export interface VariantInfo {
   id: VariantId
@@ -24,6 +25,10 @@ export const VARIANTS: readonly VariantInfo[] = [
   { id: 'fetch', label: 'global fetch, fixed Authorization', against: 'fetch' },
   { id: 'http', label: 'node:http, keep-alive Agent, fixed Authorization', against: 'fetch' },
   { id: 'undici', label: 'undici.request, undici Agent, fixed Authorization', against: 'undici' },
+  // The baselines measured again as variants of their own: how far apart two runs of the same code come out
+  // in this run (the resolution of every ratio below).
+  { id: 'fetchControl', label: 'control: global fetch again', against: 'fetch' },
+  { id: 'undiciControl', label: 'control: undici.request again', against: 'undici' },
   { id: 'fetchMemory', label: 'client.fetch, MemoryStore', against: 'fetch' },
   { id: 'fetchRedis', label: 'client.fetch, RedisStore + encryption', against: 'fetch' },
   { id: 'requestMemory', label: 'client.request, MemoryStore, undici Agent', against: 'undici' },
@@ -67,6 +72,9 @@ export interface TransportsResult {
   connectionsDuringMeasurement: number
   /** Commands Redis processed while measuring: 0 when the Redis-backed clients answered from their grant cache. */
   redisCommandsDuringMeasurement: number
+  /** CPU beyond the baseline measured pair by pair at 1 in flight (see paired-cpu.ts), per variant. */
+  paired: Partial<Record<VariantId, PairedCpu>>
+  pairedOptions: { pairs: number; repetitions: number }
 }
 
 export interface TransportOptions {
@@ -80,6 +88,8 @@ export interface TransportOptions {
   /** Once per variant and level before the first repetition. */
   jitWarmupMs: number
   levels: readonly number[]
+  /** The paired CPU measurement: pairs per repetition, and repetitions, per variant. */
+  paired: { pairs: number; repetitions: number }
 }
 
 /** `client.request` (issue 17), when this version of the library has it. */
@@ -138,12 +148,23 @@ export async function transports(world: World, options: TransportOptions): Promi
 
   const authorization = [`Bearer ${(await memory.accessToken('transports-memory', urls[0])).value}`, `Bearer ${(await memory.accessToken('transports-memory', urls[1])).value}`] as const
   const targets = [new URL(urls[0]), new URL(urls[1])] as const
-  const fetchPair = alternating([0, 1] as const)
-  const fns: Partial<Record<VariantId, () => Promise<void>>> = {
-    fetch: async () => {
-      const i = fetchPair()
+  const plainFetch = (): (() => Promise<void>) => {
+    const next = alternating([0, 1] as const)
+    return async () => {
+      const i = next()
       await consume(await fetch(urls[i], { headers: { authorization: authorization[i] } }), urls[i])
-    },
+    }
+  }
+  const plainUndici = (): (() => Promise<void>) => {
+    const next = alternating([0, 1] as const)
+    return async () => {
+      const i = next()
+      await consumeUndici(await undiciRequest(urls[i], { dispatcher, headers: { authorization: authorization[i] } }), urls[i])
+    }
+  }
+  const fns: Partial<Record<VariantId, () => Promise<void>>> = {
+    fetch: plainFetch(),
+    fetchControl: plainFetch(),
     http: (() => {
       const next = alternating([0, 1] as const)
       return () => {
@@ -151,13 +172,8 @@ export async function transports(world: World, options: TransportOptions): Promi
         return httpGet(httpAgent, targets[i], authorization[i])
       }
     })(),
-    undici: (() => {
-      const next = alternating([0, 1] as const)
-      return async () => {
-        const i = next()
-        await consumeUndici(await undiciRequest(urls[i], { dispatcher, headers: { authorization: authorization[i] } }), urls[i])
-      }
-    })(),
+    undici: plainUndici(),
+    undiciControl: plainUndici(),
     fetchMemory: (() => {
       const next = alternating(urls)
       return () => clientFetch(memory, 'transports-memory', next())
@@ -219,6 +235,12 @@ export async function transports(world: World, options: TransportOptions): Promi
       console.log(`  repetition ${rep + 1}, ${level.inFlight} in flight: ${runnable.map((v) => show(v.id)).join('; ')}`)
     }
   }
+  const paired: Partial<Record<VariantId, PairedCpu>> = {}
+  for (const v of runnable) {
+    if (v.id === v.against || v.id === 'http') continue
+    paired[v.id] = await pairedCpu(fns[v.id]!, fns[v.against]!, options.paired)
+    console.log(`  paired CPU, ${v.id} − ${v.against}: median ${paired[v.id]!.medianUs.toFixed(1)} µs over ${paired[v.id]!.pairs} pairs (per repetition ${paired[v.id]!.perRepetition.join(', ')})`)
+  }
   const redisCommandsDuringMeasurement = (await processedCommands(redisStats)) - commandsBefore
   redisStats.disconnect()
   for (const level of levels) level.summary = summarize(level.repetitions)
@@ -236,6 +258,8 @@ export async function transports(world: World, options: TransportOptions): Promi
     tokenRequestsDuringMeasurement: (await world.op.tokenRequestCount()) - since,
     connectionsDuringMeasurement: (await world.resourceServerCounters()).connections - connections,
     redisCommandsDuringMeasurement,
+    paired,
+    pairedOptions: options.paired,
   }
 }
 
