@@ -30,6 +30,11 @@ export class FetchTransport implements Transport<RequestBody, Response> {
 
   /** A bearer token (RFC 6750 section 2.1) on the configured fetch. Challenges are only read on 401 and 403. */
   async send(hop: Hop<RequestBody>, authorization: string | undefined, signal: AbortSignal | undefined): Promise<Sent<Response>> {
+    const response = await this.request(hop, authorization, signal)
+    return { response, challenges: await this.challenges(response) }
+  }
+
+  request(hop: Hop<RequestBody>, authorization: string | undefined, signal: AbortSignal | undefined): Promise<Response> {
     const init: FetchInit = { method: hop.method, redirect: 'manual' }
     const headers = withAuthorization(hop.headers, authorization)
     if (headers !== undefined) init.headers = headers
@@ -40,9 +45,12 @@ export class FetchTransport implements Transport<RequestBody, Response> {
     }
     if (signal !== undefined) init.signal = signal
     if (this.#dispatcher !== undefined) init.dispatcher = this.#dispatcher
-    const response = await this.#fetch(hop.url.href, init as RequestInit)
+    return this.#fetch(hop.url.href, init as RequestInit)
+  }
+
+  async challenges(response: Response): Promise<readonly oauth.WWWAuthenticateChallenge[]> {
     const status = response.status
-    return { response, challenges: status === 401 || status === 403 ? await readChallenges(response) : [] }
+    return status === 401 || status === 403 ? readChallenges(response) : []
   }
 
   /** DPoP-bound tokens go through oauth4webapi, which signs a fresh proof and remembers the resource's nonce. */

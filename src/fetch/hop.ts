@@ -59,12 +59,3 @@ export function withAuthorization(headers: Headers | undefined, authorization: s
   sent['authorization'] = authorization
   return sent
 }
-
-/** The URL of a request: absolute, parsed once (a `URL` given by the caller is copied, never shared). */
-export function toUrl(input: string | URL): URL {
-  try {
-    return input instanceof URL ? new URL(input.href) : new URL(input)
-  } catch {
-    throw new ResourceTokensError('invalid_argument', 'the request URL must be an absolute URL')
-  }
-}

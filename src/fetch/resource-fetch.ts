@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream'
+import type * as client from 'openid-client'
 import type { Dispatcher } from 'undici'
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
 import type { ResourceMatcher } from '../resources/matcher.js'
@@ -10,17 +11,17 @@ import { loginFor } from '../tokens/grant-coverage.js'
 import { stepUpError } from './step-up.js'
 import { fetchDiscovering, type DiscoverResource } from './discovering-fetch.js'
 import { type FetchTransport } from './fetch-transport.js'
-import { nextHop, toUrl, type Hop, type RedirectMode } from './hop.js'
+import { nextHop, type Hop, type RedirectMode } from './hop.js'
 import type { ResourceMetadataCheck } from './resource-metadata.js'
 import { isReplayable, REDIRECT_STATUSES } from './request-body.js'
-import type { Transport } from './transport.js'
+import type { Sent, Transport } from './transport.js'
 import { type UndiciTransport, type ResourceRequestBody } from './undici-transport.js'
 
 const MAX_REDIRECTS = 20
 
 /** What the fetch needs from the rest of the client: built once per client, shared by every call. */
 export interface ResourceFetchContext {
-  readonly matcher: Pick<ResourceMatcher, 'resolve'>
+  readonly matcher: Pick<ResourceMatcher, 'resolve' | 'locate'>
   readonly transport: FetchTransport
   readonly undici: UndiciTransport
   /** RFC 9728: confirms a resource's metadata before a retry (see resource-metadata.ts). */
@@ -55,9 +56,8 @@ export function resourceFetch(ctx: ResourceFetchContext, tokens: TokenSource, in
   // Not async (see resourceRequest): on the warm path the caller gets the promise of the request itself.
   try {
     const request = input instanceof Request ? input : undefined
-    const start = toUrl(request?.url ?? (input as string | URL))
     // A resource URL with a hidden dot segment is refused (ambiguous_path) before anything is sent.
-    const resource = ctx.matcher.resolve(start)
+    const { url: start, resource } = ctx.matcher.locate(request?.url ?? (input as string | URL))
     if (resource === undefined) return fetchUnregistered(ctx, tokens, start, input, init)
     const mode = init.redirect ?? request?.redirect ?? 'follow'
     if (!REDIRECT_MODES.has(mode)) throw new ResourceTokensError('invalid_argument', 'redirect must be "follow", "manual" or "error"')
@@ -101,8 +101,7 @@ export function resourceRequest(ctx: ResourceFetchContext, tokens: TokenSource, 
   // the transport's answer and the caller. A refused call still rejects, it never throws.
   try {
     checkRequestOptions(options)
-    const start = toUrl(url)
-    const resource = ctx.matcher.resolve(start)
+    const { url: start, resource } = ctx.matcher.locate(url)
     const hop: Hop<ResourceRequestBody> = { url: start, method: (options.method ?? 'GET').toUpperCase(), headers: requestHeaders(options.headers), body: options.body ?? null }
     const replayable = hop.body === null || typeof hop.body === 'string' || hop.body instanceof Uint8Array
     // A URL of no registered resource: redirects are followed by the same rules, and no hop ever carries a token.
@@ -112,8 +111,19 @@ export function resourceRequest(ctx: ResourceFetchContext, tokens: TokenSource, 
   }
 }
 
-/** Sends `first` and follows its redirects by the token rules above, on either transport. */
-async function follow<B, R>(
+/** A first answer already received with a bearer token: where {@link followFrom} takes over from the warm path. */
+interface Answered<R> {
+  readonly response: R
+  readonly token: CachedToken
+}
+
+/**
+ * Sends `first` and follows its redirects by the token rules above, on either transport. The warm path (a cached
+ * bearer token, ready synchronously) sends at once and hands the caller the transport's answer through one
+ * callback; an answer that needs the rules (a 401 or 403, a redirect to follow) and every other case go through
+ * {@link followFrom}. May throw synchronously: its callers turn that into a rejection.
+ */
+function follow<B, R>(
   ctx: ResourceFetchContext,
   transport: Transport<B, R>,
   tokens: TokenSource,
@@ -123,6 +133,27 @@ async function follow<B, R>(
   signal: AbortSignal | undefined,
   replayable: boolean,
 ): Promise<R> {
+  const token = resource === undefined ? undefined : tokens.ready(resource)
+  if (token === undefined || token.type === 'dpop') return followFrom(ctx, transport, tokens, resource, first, mode, signal, replayable, undefined)
+  return transport.request(first, bearerHeader(token), signal).then((response) => {
+    const status = transport.status(response)
+    if (status !== 401 && status !== 403 && (mode === 'manual' || !REDIRECT_STATUSES.has(status))) return response
+    return followFrom(ctx, transport, tokens, resource, first, mode, signal, replayable, { response, token })
+  })
+}
+
+/** {@link follow}'s loop, from the first hop's answer when the warm path already has it. */
+async function followFrom<B, R>(
+  ctx: ResourceFetchContext,
+  transport: Transport<B, R>,
+  tokens: TokenSource,
+  resource: RegisteredResource | undefined,
+  first: Hop<B>,
+  mode: RedirectMode,
+  signal: AbortSignal | undefined,
+  replayable: boolean,
+  answered: Answered<R> | undefined,
+): Promise<R> {
   let hop = first
   // Once a hop leaves the resource, the token is never attached again (as Fetch never restores credentials
   // after a cross-origin hop): a foreign server must not choose where on the resource the token goes.
@@ -131,7 +162,9 @@ async function follow<B, R>(
     // A redirect within the resource to a hidden dot segment is refused like the first request (ambiguous_path).
     leftResource ||= redirects > 0 && ctx.matcher.resolve(hop.url) !== resource
     const response =
-      leftResource || resource === undefined ? (await transport.send(hop, undefined, signal)).response : await sendWithToken(ctx, transport, tokens, resource, hop, signal, replayable)
+      leftResource || resource === undefined
+        ? (await transport.send(hop, undefined, signal)).response
+        : await sendWithToken(ctx, transport, tokens, resource, hop, signal, replayable, redirects === 0 ? answered : undefined)
     const status = transport.status(response)
     if (!REDIRECT_STATUSES.has(status) || mode === 'manual') return response
     const location = transport.location(response)
@@ -164,15 +197,25 @@ async function sendWithToken<B, R>(
   hop: Hop<B>,
   signal: AbortSignal | undefined,
   replayable: boolean,
+  answered: Answered<R> | undefined,
 ): Promise<R> {
-  // The warm path: a cached token, synchronously; only a request that finds none waits.
-  let token: CachedToken = tokens.ready(resource) ?? (await tokens.token(resource))
+  // A cached token, synchronously; only a request that finds none waits.
+  let token: CachedToken = answered?.token ?? tokens.ready(resource) ?? (await tokens.token(resource))
+  let pending = answered?.response
   let retriedToken = false
   let retriedNonce = false
   for (;;) {
-    const dpop = token.type === 'dpop' ? await tokens.dpopHandle() : undefined
-    const { response, challenges } =
-      dpop === undefined ? await transport.send(hop, bearerHeader(token), signal) : await transport.sendDPoP(hop, token.value, dpop, resource.insecureLoopback, signal)
+    let dpop: client.DPoPHandle | undefined
+    let sent: Sent<R>
+    if (pending !== undefined) {
+      // The warm path's answer (a bearer token's): only its challenges are left to read.
+      sent = { response: pending, challenges: await transport.challenges(pending) }
+      pending = undefined
+    } else {
+      dpop = token.type === 'dpop' ? await tokens.dpopHandle() : undefined
+      sent = dpop === undefined ? await transport.send(hop, bearerHeader(token), signal) : await transport.sendDPoP(hop, token.value, dpop, resource.insecureLoopback, signal)
+    }
+    const { response, challenges } = sent
     if (challenges.length === 0) return response
     const challenge = challengeError(challenges)
     if (challenge === undefined) return response

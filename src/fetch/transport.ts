@@ -16,6 +16,10 @@ export interface Sent<R> {
 export interface Transport<B, R> {
   /** Sends `hop` with `authorization` (a bearer token's header value) or, when `undefined`, with no token. */
   send(hop: Hop<B>, authorization: string | undefined, signal: AbortSignal | undefined): Promise<Sent<R>>
+  /** As {@link send}, resolving the bare answer, challenges unread: the warm path (see {@link challenges}). */
+  request(hop: Hop<B>, authorization: string | undefined, signal: AbortSignal | undefined): Promise<R>
+  /** The `WWW-Authenticate` challenges of an answer to {@link request}: read only on 401 and 403. */
+  challenges(response: R): Promise<readonly oauth.WWWAuthenticateChallenge[]>
   /** Sends `hop` with a DPoP-bound token and a fresh proof (oauth4webapi signs it and remembers the nonce). */
   sendDPoP(hop: Hop<B>, token: string, dpop: client.DPoPHandle, allowHttp: boolean, signal: AbortSignal | undefined): Promise<Sent<R>>
   status(response: R): number

@@ -21,16 +21,24 @@ export class UndiciTransport implements Transport<ResourceRequestBody, Dispatche
   }
 
   async send(hop: Hop<ResourceRequestBody>, authorization: string | undefined, signal: AbortSignal | undefined): Promise<Sent<Dispatcher.ResponseData>> {
+    const response = await this.request(hop, authorization, signal)
+    return { response, challenges: await this.challenges(response) }
+  }
+
+  request(hop: Hop<ResourceRequestBody>, authorization: string | undefined, signal: AbortSignal | undefined): Promise<Dispatcher.ResponseData> {
     const headers = withAuthorization(hop.headers, authorization)
-    const response = await request(hop.url, {
+    return request(hop.url, {
       method: hop.method,
       headers: headers instanceof Headers ? Object.fromEntries(headers) : (headers ?? NO_HEADERS),
       body: hop.body,
       signal,
       dispatcher: this.#dispatcher ?? getGlobalDispatcher(),
     })
+  }
+
+  async challenges(response: Dispatcher.ResponseData): Promise<readonly oauth.WWWAuthenticateChallenge[]> {
     const status = response.statusCode
-    return { response, challenges: status === 401 || status === 403 ? await readChallenges(headersOnly(response)) : [] }
+    return status === 401 || status === 403 ? readChallenges(headersOnly(response)) : []
   }
 
   /**

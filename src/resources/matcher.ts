@@ -1,5 +1,16 @@
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
+import { BoundedMap } from '../lib/bounded-map.js'
 import type { RegisteredResource } from './resource.js'
+
+/** Where a request goes: its URL, parsed once (never a caller's object), and the resource it belongs to, if any. */
+export interface Located {
+  readonly url: URL
+  readonly resource: RegisteredResource | undefined
+}
+
+/** How many recently located resource URLs are remembered, and up to what length (bounded memory, ~300 KB at most). */
+const LOCATED_ENTRIES = 256
+const LOCATED_MAX_LENGTH = 512
 
 /**
  * Finds the resource a request URL belongs to: same scheme, host and port (the URL origin), and a path
@@ -11,6 +22,7 @@ import type { RegisteredResource } from './resource.js'
  */
 export class ResourceMatcher {
   readonly #byOrigin = new Map<string, RegisteredResource[]>()
+  readonly #located = new BoundedMap<Located>(LOCATED_ENTRIES)
 
   constructor(resources: readonly RegisteredResource[]) {
     for (const resource of resources) {
@@ -47,6 +59,37 @@ export class ResourceMatcher {
       )
     }
     return resource
+  }
+
+  /**
+   * The URL of a request, parsed, and the resource it belongs to ({@link resolve}'s answer, refusals included).
+   * Resource URLs seen recently are answered from memory, keyed by the exact input string (a `URL` by its `href`),
+   * so a request to a URL the app calls again skips parsing and matching; the answer is the one parsing that same
+   * string gave. A matcher is built anew whenever the resources change, so nothing remembered outlives them. The
+   * returned `URL` is shared: never change it.
+   *
+   * @throws `invalid_argument` for a string that is not an absolute URL; `ambiguous_path` as {@link resolve}.
+   */
+  locate(input: string | URL): Located {
+    // Anything else a JavaScript caller passes is read as the URL parser would read it.
+    const key = typeof input === 'string' ? input : input instanceof URL ? input.href : String(input)
+    const remembered = this.#located.get(key, 0)
+    if (remembered !== undefined) return remembered
+    let url: URL
+    try {
+      url = new URL(key)
+    } catch {
+      throw new ResourceTokensError('invalid_argument', 'the request URL must be an absolute URL')
+    }
+    const located = { url, resource: this.resolve(url) }
+    // Only URLs that carry a token: those are the ones called again and again, and the ones worth the memory.
+    if (located.resource !== undefined && key.length <= LOCATED_MAX_LENGTH) this.#located.set(key, located, Infinity, 0)
+    return located
+  }
+
+  /** How many URLs {@link locate} remembers now (for tests: it is bounded). */
+  get locatedSize(): number {
+    return this.#located.size
   }
 
   #find(url: URL, path: string): RegisteredResource | undefined {

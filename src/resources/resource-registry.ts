@@ -1,5 +1,5 @@
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
-import { ResourceMatcher } from './matcher.js'
+import { ResourceMatcher, type Located } from './matcher.js'
 import type { RegisteredResource } from './resource.js'
 
 /** How a resource came to be known: from the options, `addResource`, or RFC 9728 discovery. */
@@ -40,6 +40,11 @@ export class ResourceRegistry {
   /** As {@link match}, but refuses a resource URL whose path hides a dot segment (as {@link ResourceMatcher.resolve}). */
   resolve(input: string | URL): RegisteredResource | undefined {
     return this.#matcher.resolve(input)
+  }
+
+  /** The URL of a request, parsed, and its resource (as {@link ResourceMatcher.locate}). */
+  locate(input: string | URL): Located {
+    return this.#matcher.locate(input)
   }
 
   registrationOf(resource: RegisteredResource): ResourceRegistration {

@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { resolveResources } from '../../src/config/validate.js'
+import { ResourceTokensError } from '../../src/errors/resource-tokens-error.js'
 import { ResourceMatcher } from '../../src/resources/matcher.js'
+import { ResourceRegistry } from '../../src/resources/resource-registry.js'
 
 const resources = resolveResources(
   [
@@ -195,5 +197,93 @@ describe('ResourceMatcher', () => {
     const url = new URL('https://api.example.com/api/admin/x')
     assert.equal(matcher.match(url)?.name, 'admin')
     assert.equal(url.href, 'https://api.example.com/api/admin/x')
+  })
+})
+
+describe('ResourceMatcher.locate: the URL parsed once and its resource, remembered for recently seen URLs', () => {
+  // Every kind of input the cases above use, and more that the URL parser rewrites: the answer from memory must
+  // be exactly what parsing the same string gives, on the first call and on every later one.
+  const inputs = [
+    'https://api.example.com/api/people',
+    'https://api.example.com/api',
+    'https://api.example.com/apiary',
+    'https://API.EXAMPLE.COM/api/x',
+    'https://api.example.com:443/api/x',
+    'https://api.example.com/api/admin/',
+    'https://api.example.com/api/admin/x?y=1#z',
+    'https://api.example.com/api/../v1/x',
+    'https://api.example.com/api/%2e%2e/admin/x',
+    'https://api.example.com/api/..%2Fadmin/x',
+    'https://api.example.com/api\n/x',
+    'https://api.example.com/api\t/x',
+    ' https://api.example.com/api/x ',
+    'https://user:pass@api.example.com/api/x',
+    'https://api.example.com@evil.test/api/x',
+    'http://127.0.0.1:8080/v1/x',
+    'http://0x7f.0.0.1:8080/v1/x',
+    'http://[::1]:3000/svc/x',
+    'https://spaces.example.com/a%20b/c',
+    'https://spaces.example.com/a b/c',
+    'https://calendar.example.com',
+    'https://other.example.com:8443/svc',
+    '/api/x',
+    '//api.example.com/api/x',
+    'not a url',
+  ]
+
+  function parsed(input: string): { href: string; name: string | undefined } | { error: string } {
+    try {
+      const url = new URL(input)
+      return { href: url.href, name: matcher.resolve(url)?.name }
+    } catch (err) {
+      // The platform's parse failure is the library's invalid_argument.
+      return { error: err instanceof ResourceTokensError ? err.code : 'invalid_argument' }
+    }
+  }
+
+  function located(m: ResourceMatcher, input: string): { href: string; name: string | undefined } | { error: string } {
+    try {
+      const { url, resource } = m.locate(input)
+      return { href: url.href, name: resource?.name }
+    } catch (err) {
+      return { error: (err as { code?: string }).code ?? String(err) }
+    }
+  }
+
+  test('the same answer as parsing, on the first call and from memory', () => {
+    const fresh = new ResourceMatcher(resources)
+    for (let round = 0; round < 3; round++) {
+      for (const input of inputs) {
+        assert.deepEqual(located(fresh, input), parsed(input), `${JSON.stringify(input)}, round ${round}`)
+      }
+    }
+  })
+
+  test('a URL object is never the caller\'s own (a caller changing it later changes nothing here)', () => {
+    const fresh = new ResourceMatcher(resources)
+    const given = new URL('https://api.example.com/api/people')
+    const first = fresh.locate(given)
+    assert.notEqual(first.url, given)
+    given.pathname = '/v1/elsewhere'
+    assert.equal(fresh.locate('https://api.example.com/api/people').url.href, 'https://api.example.com/api/people')
+    assert.equal(fresh.locate('https://api.example.com/api/people').resource?.name, 'api')
+  })
+
+  test('resources registered or removed at run time apply to URLs seen before', () => {
+    const registry = new ResourceRegistry(resources, 10)
+    const url = 'https://api.example.com/api/reports/1'
+    assert.equal(registry.locate(url).resource?.name, 'api')
+    const [reports] = resolveResources([{ url: 'https://api.example.com/api/reports', scope: 'reports', name: 'reports' }], false)
+    registry.add(reports!, 'added')
+    assert.equal(registry.locate(url).resource?.name, 'reports')
+    registry.remove(reports!.id)
+    assert.equal(registry.locate(url).resource?.name, 'api')
+  })
+
+  test('bounded: thousands of distinct URLs keep a bounded memory, and the answers stay right', () => {
+    const fresh = new ResourceMatcher(resources)
+    for (let i = 0; i < 5000; i++) assert.equal(fresh.locate(`https://api.example.com/api/items/${i}`).resource?.name, 'api')
+    assert.ok(fresh.locatedSize <= 256, `remembered ${fresh.locatedSize}`)
+    assert.equal(fresh.locate(`https://api.example.com/v1/${'x'.repeat(5000)}`).resource?.name, 'v1')
   })
 })
