@@ -37,7 +37,7 @@ const SETTINGS = quick
       transports: { repetitions: 6, rounds: 5, sliceMs: 200, warmupMs: 30, jitWarmupMs: 1000, levels: [1, 64], paired: { pairs: 2000, repetitions: 3 } },
       libraryCpu: { repetitions: 7, requests: 10_000 },
       burst: 1000, sustainedS: 30, lifetimeS: 20, grants: 10_000, scale: [100, 100_000], scaleTimeMs: 1500, scaleRepetitions: 4, telemetryRepetitions: 6, telemetryTimeMs: 3000,
-      renewal: { durationS: 30, lifetimeS: 5, inFlight: 8, pauseMs: 2 },
+      renewal: { durationS: 60, lifetimeS: 5, inFlight: 8, pauseMs: 2 },
       outage: { lifetimeS: 60, outageS: 20, inFlight: 8, pauseMs: 5 },
     }
 

@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os'
 import { createResourceClient, MemoryStore, type ResourceClient, type ResourceClientOptions, type ResourceDefinition } from 'resource-tokens'
 import { RedisStore } from 'resource-tokens/redis'
 import type { TestProviderOptions, TestResource, TokenFault, TokenRequestRecord } from '../../test/support/provider.js'
@@ -7,6 +8,8 @@ import type { Cleanup } from './cleanup.js'
 
 /** The encryption secret every Redis-backed client of the benchmark uses (users must configure one too). */
 export const ENCRYPTION_SECRET = 'bench-encryption-secret-0123456789abcdef'
+/** The provider worker's niceness (lower priority than the client, the resource server and Redis). */
+export const PROVIDER_NICENESS = 10
 /** Prefix of every key the benchmark writes to Redis. */
 export const KEY_PREFIX = 'bench:rt:'
 
@@ -89,6 +92,9 @@ export async function startWorld(cleanup: Cleanup): Promise<World> {
 async function worldWith(cleanup: Cleanup, redis: TestRedis, server: { url: string; worker: Worker }, providerOptions: TestProviderOptions): Promise<World> {
   const resourceServer = server.url
   const providerWorker = startWorker('provider', cleanup)
+  // The provider stands in for a remote server: its CPU work (signing tokens) must not preempt the client under
+  // measurement or the resource server on this machine's few cores. It runs when a core is free.
+  if (providerWorker.pid !== undefined) setPriority(providerWorker.pid, PROVIDER_NICENESS)
   providerWorker.send(providerOptions)
   const info = await providerWorker.next<{ issuer: string; clientId: string; clientSecret: string; redirectUri: string }>('ready')
 
