@@ -103,15 +103,21 @@ export class GrantRepository {
     const written = await guard(() => this.#store.compareAndSet(storeKey, previous.raw, raw, this.#writeOptions(record)))
     this.#invalidate(storeKey)
     if (!written) return undefined
-    const snapshot = { record, raw }
     // What we just wrote is served from memory at once, so that requests in flight during a renewal do not wait
     // for a store read. Another change may have been announced between the store applying this write and its reply
-    // reaching us (a logout on another instance), which only a read can tell: one follows, and its answer (or a
-    // change announced meanwhile) replaces this entry.
-    if (this.#fill(storeKey, snapshot)) {
-      this.readFresh(storeKey).catch(() => this.#cache.delete(storeKey))
+    // reaching us (a logout or a rotation on another instance), which only a read can tell: one follows, and unless
+    // the store still holds what we wrote, the entry goes. The cached record is the one parsed from `raw`, as a read
+    // would give: its strings share `raw`'s memory (the caller's record may keep a whole token response alive).
+    const cached = { record: parseGrant(raw) ?? record, raw }
+    if (this.#fill(storeKey, cached)) {
+      this.readFresh(storeKey).then(
+        (current) => {
+          if (current?.raw !== raw) this.#cache.delete(storeKey)
+        },
+        () => this.#cache.delete(storeKey),
+      )
     }
-    return snapshot
+    return { record, raw }
   }
 
   /** Puts a taken grant back, only if nothing was stored under the key meanwhile. */

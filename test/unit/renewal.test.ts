@@ -239,6 +239,32 @@ describe('GrantRepository: after its own write, requests keep being served from 
     other.close()
   })
 
+  test('a newer write elsewhere announced before the write reply, while other keys keep changing: the written grant is not kept', async () => {
+    const store = new MemoryStore()
+    await store.set('grant:x', serializeGrant(record), { ttlSeconds: 60 })
+    const grants = new GrantRepository(store, { cacheSize: 10, grantTtlSeconds: 60, now: Date.now })
+    const before = await grants.read('grant:x')
+    const compareAndSet = store.compareAndSet.bind(store)
+    store.compareAndSet = async (...args: Parameters<MemoryStore['compareAndSet']>) => {
+      const done = await compareAndSet(...args)
+      // Another instance rotates the grant after our write landed, before our reply arrives.
+      await store.set('grant:x', serializeGrant({ ...record, rev: 3 }), { ttlSeconds: 60 })
+      return done
+    }
+    const get = store.get.bind(store)
+    store.get = async (key: string) => {
+      // Meanwhile other grants change (a busy store): the confirming read cannot fill the cache.
+      await store.set('grant:other', serializeGrant({ ...record, grantId: 'o' }), { ttlSeconds: 60 })
+      return get(key)
+    }
+    assert.equal((await grants.replace('grant:x', before!, { ...record, rev: 2 }))?.record.rev, 2)
+    await settle()
+    assert.notEqual(grants.peek('grant:x')?.record.rev, 2, 'the overwritten grant is not served from the cache')
+    store.get = get
+    assert.equal((await grants.read('grant:x'))?.record.rev, 3)
+    grants.close()
+  })
+
   test('a failed compare-and-set caches nothing', async () => {
     const store = new MemoryStore()
     await store.set('grant:x', serializeGrant(record), { ttlSeconds: 60 })
