@@ -283,7 +283,7 @@ describe('ResourceMatcher.locate: the URL parsed once and its resource, remember
   test('bounded: thousands of distinct URLs keep a bounded memory, and the answers stay right', () => {
     const fresh = new ResourceMatcher(resources)
     for (let i = 0; i < 5000; i++) assert.equal(fresh.locate(`https://api.example.com/api/items/${i}`).resource?.name, 'api')
-    assert.ok(fresh.locatedSize <= 256, `remembered ${fresh.locatedSize}`)
+    assert.ok(fresh.locatedSize <= 32, `remembered ${fresh.locatedSize}`)
     assert.equal(fresh.locate(`https://api.example.com/v1/${'x'.repeat(5000)}`).resource?.name, 'v1')
   })
 })
