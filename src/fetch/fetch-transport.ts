@@ -28,12 +28,7 @@ export class FetchTransport implements Transport<RequestBody, Response> {
     return this.#fetch(input, this.#dispatcher === undefined ? init : ({ ...init, dispatcher: this.#dispatcher } as FetchInit as unknown as RequestInit))
   }
 
-  /** A bearer token (RFC 6750 section 2.1) on the configured fetch. Challenges are only read on 401 and 403. */
-  async send(hop: Hop<RequestBody>, authorization: string | undefined, signal: AbortSignal | undefined): Promise<Sent<Response>> {
-    const response = await this.request(hop, authorization, signal)
-    return { response, challenges: await this.challenges(response) }
-  }
-
+  /** A bearer token (RFC 6750 section 2.1) on the configured fetch. */
   request(hop: Hop<RequestBody>, authorization: string | undefined, signal: AbortSignal | undefined): Promise<Response> {
     const init: FetchInit = { method: hop.method, redirect: 'manual' }
     const headers = withAuthorization(hop.headers, authorization)

@@ -163,7 +163,7 @@ async function followFrom<B, R>(
     leftResource ||= redirects > 0 && ctx.matcher.resolve(hop.url) !== resource
     const response =
       leftResource || resource === undefined
-        ? (await transport.send(hop, undefined, signal)).response
+        ? await transport.request(hop, undefined, signal)
         : await sendWithToken(ctx, transport, tokens, resource, hop, signal, replayable, redirects === 0 ? answered : undefined)
     const status = transport.status(response)
     if (!REDIRECT_STATUSES.has(status) || mode === 'manual') return response
@@ -213,7 +213,7 @@ async function sendWithToken<B, R>(
       pending = undefined
     } else {
       dpop = token.type === 'dpop' ? await tokens.dpopHandle() : undefined
-      sent = dpop === undefined ? await transport.send(hop, bearerHeader(token), signal) : await transport.sendDPoP(hop, token.value, dpop, resource.insecureLoopback, signal)
+      sent = dpop === undefined ? await send(transport, hop, bearerHeader(token), signal) : await transport.sendDPoP(hop, token.value, dpop, resource.insecureLoopback, signal)
     }
     const { response, challenges } = sent
     if (challenges.length === 0) return response
@@ -248,6 +248,12 @@ async function sendWithToken<B, R>(
     }
     return response
   }
+}
+
+/** One hop with a bearer token (or none), and the challenges of its answer (read only on 401 and 403). */
+async function send<B, R>(transport: Transport<B, R>, hop: Hop<B>, authorization: string | undefined, signal: AbortSignal | undefined): Promise<Sent<R>> {
+  const response = await transport.request(hop, authorization, signal)
+  return { response, challenges: await transport.challenges(response) }
 }
 
 /** RFC 9110 section 5.6.2: a method is a token. */

@@ -14,9 +14,10 @@ export interface Sent<R> {
  * resource-fetch.ts; a transport only sends one hop, never following redirects, and reads its answer.
  */
 export interface Transport<B, R> {
-  /** Sends `hop` with `authorization` (a bearer token's header value) or, when `undefined`, with no token. */
-  send(hop: Hop<B>, authorization: string | undefined, signal: AbortSignal | undefined): Promise<Sent<R>>
-  /** As {@link send}, resolving the bare answer, challenges unread: the warm path (see {@link challenges}). */
+  /**
+   * Sends `hop` with `authorization` (a bearer token's header value) or, when `undefined`, with no token. Resolves
+   * the answer with its challenges unread (see {@link challenges}).
+   */
   request(hop: Hop<B>, authorization: string | undefined, signal: AbortSignal | undefined): Promise<R>
   /** The `WWW-Authenticate` challenges of an answer to {@link request}: read only on 401 and 403. */
   challenges(response: R): Promise<readonly oauth.WWWAuthenticateChallenge[]>

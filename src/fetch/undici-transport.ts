@@ -20,11 +20,6 @@ export class UndiciTransport implements Transport<ResourceRequestBody, Dispatche
     this.#dispatcher = dispatcher
   }
 
-  async send(hop: Hop<ResourceRequestBody>, authorization: string | undefined, signal: AbortSignal | undefined): Promise<Sent<Dispatcher.ResponseData>> {
-    const response = await this.request(hop, authorization, signal)
-    return { response, challenges: await this.challenges(response) }
-  }
-
   request(hop: Hop<ResourceRequestBody>, authorization: string | undefined, signal: AbortSignal | undefined): Promise<Dispatcher.ResponseData> {
     const headers = withAuthorization(hop.headers, authorization)
     return request(hop.url, {
