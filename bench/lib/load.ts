@@ -1,9 +1,10 @@
 // A closed-loop load runner: `inFlight` lanes, each awaiting one request after another. Unlike tinybench
 // it measures throughput and CPU over one window of wall-clock time (warm-up excluded), so that CPU per
 // request covers exactly the requests counted.
+import type { Figures } from './measure.js'
 
 /** What one variant did over the measured window. Latencies in microseconds. */
-export interface LoadFigures {
+export interface LoadFigures extends Figures {
   inFlight: number
   /** Requests completed within the measured window (the throughput count). */
   completed: number
@@ -11,9 +12,6 @@ export interface LoadFigures {
   samples: number
   /** Completed requests per second of the window. */
   rps: number
-  medianUs: number
-  p99Us: number
-  meanUs: number
   /** Process CPU (user + system) over the window divided by the requests completed in it. */
   cpuUs: number
   windowMs: number

@@ -99,3 +99,16 @@ export function median(values: readonly number[]): number {
   const mid = Math.floor(sorted.length / 2)
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
+
+/**
+ * Measures `a` and `b` once each, back to back, in random order, so that neither always runs second (and
+ * another process's burst lands on both sides of a pair alike). Resolves `[measure of a, measure of b]`.
+ */
+export async function inRandomOrder(a: () => Promise<void>, b: () => Promise<void>, measure: (fn: () => Promise<void>) => Promise<number>): Promise<[number, number]> {
+  if (Math.random() < 0.5) {
+    const first = await measure(a)
+    return [first, await measure(b)]
+  }
+  const second = await measure(b)
+  return [await measure(a), second]
+}

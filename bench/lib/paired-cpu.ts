@@ -3,7 +3,7 @@
 // requests of a pair run on the same machine state, so the difference of the pair is far less noisy than the
 // difference of two windows' CPU totals (which section 1 also reports); the median over thousands of pairs
 // is the typical extra CPU, the mean includes the garbage collections that happened to land in a request.
-import { median } from './measure.js'
+import { inRandomOrder, median } from './measure.js'
 
 export interface PairedCpu {
   pairs: number
@@ -31,15 +31,7 @@ export async function pairedCpu(variant: () => Promise<void>, baseline: () => Pr
   for (let rep = 0; rep < options.repetitions; rep++) {
     const diffs: number[] = []
     for (let i = 0; i < options.pairs; i++) {
-      let a: number
-      let b: number
-      if (Math.random() < 0.5) {
-        a = await cpuOf(variant)
-        b = await cpuOf(baseline)
-      } else {
-        b = await cpuOf(baseline)
-        a = await cpuOf(variant)
-      }
+      const [a, b] = await inRandomOrder(variant, baseline, cpuOf)
       diffs.push(a - b)
       mine.push(a)
       base.push(b)

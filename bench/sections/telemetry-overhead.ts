@@ -7,7 +7,7 @@ import { ExportResultCode } from '@opentelemetry/core'
 import { AggregationTemporality, MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics'
 import { BasicTracerProvider, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base'
 import { createResourceClient, MemoryStore, type ResourceClient } from 'resource-tokens'
-import { median } from '../lib/measure.js'
+import { inRandomOrder, median } from '../lib/measure.js'
 import { clientFetch } from '../lib/requests.js'
 import type { World } from '../lib/world.js'
 
@@ -142,15 +142,7 @@ async function paired(off: () => Promise<void>, on: () => Promise<void>, timeMs:
   const ratios: number[] = []
   const end = performance.now() + timeMs
   while (performance.now() < end) {
-    let a: number
-    let b: number
-    if (Math.random() < 0.5) {
-      a = await time(off)
-      b = await time(on)
-    } else {
-      b = await time(on)
-      a = await time(off)
-    }
+    const [a, b] = await inRandomOrder(off, on, time)
     offs.push(a)
     ons.push(b)
     ratios.push(b / a)

@@ -7,7 +7,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 
-import { GuardError, ResourceTokensError, createAccessTokenVerifier, type AccessTokenRequest, type VerifyAccessTokenOptions } from '../../src/index.js'
+import { GuardError, createAccessTokenVerifier, type AccessTokenRequest, type VerifyAccessTokenOptions } from '../../src/index.js'
+import { failed } from '../support/library-errors.js'
 
 const AUDIENCE = 'https://api.example.com'
 const CLIENT_ID = 'rs client-._~:1'
@@ -89,18 +90,6 @@ async function refused(promise: Promise<unknown>, description: string): Promise<
     return
   }
   assert.fail(`expected "${description}", but it was accepted`)
-}
-
-async function failed(promise: Promise<unknown>, code: string, message: string): Promise<ResourceTokensError> {
-  try {
-    await promise
-  } catch (err) {
-    assert.ok(err instanceof ResourceTokensError && !(err instanceof GuardError), `expected a ResourceTokensError, got ${String(err)}`)
-    assert.equal(err.code, code)
-    assert.equal(err.message, message)
-    return err
-  }
-  assert.fail(`expected ${code}, but it was accepted`)
 }
 
 const ok = { active: true, aud: AUDIENCE, scope: 'orders:read' }

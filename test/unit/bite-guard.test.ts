@@ -14,7 +14,6 @@ import {
   GuardError,
   MemoryStore,
   ResourceTokensConfigError,
-  ResourceTokensError,
   createAccessTokenVerifier,
   verifyAccessToken,
   type AccessTokenRequest,
@@ -22,6 +21,7 @@ import {
   type VerifyAccessTokenOptions,
 } from '../../src/index.js'
 import { normalizeHtu } from '../../src/guard/dpop-proof.js'
+import { failed } from '../support/library-errors.js'
 
 interface Key {
   kid: string
@@ -143,18 +143,6 @@ async function refused(promise: Promise<unknown>, code: GuardError['code'], desc
     return err
   }
   assert.fail(`expected ${code} "${description}", but it was accepted`)
-}
-
-async function failed(promise: Promise<unknown>, code: string, message: string): Promise<ResourceTokensError> {
-  try {
-    await promise
-  } catch (err) {
-    assert.ok(err instanceof ResourceTokensError && !(err instanceof GuardError), `expected a ResourceTokensError, got ${String(err)}`)
-    assert.equal(err.code, code)
-    assert.equal(err.message, message)
-    return err
-  }
-  assert.fail(`expected ${code}, but it was accepted`)
 }
 
 const wwwAuthenticate = (err: GuardError): string => err.challenge().headers['WWW-Authenticate'] ?? ''
