@@ -5,25 +5,19 @@
 // built dist/, which StrykerJS does not mutate).
 import assert from 'node:assert/strict'
 import { KeyObject, createHash, randomUUID, sign } from 'node:crypto'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 
 import { SignJWT, base64url, calculateJwkThumbprint, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose'
 
 import { GuardError, MemoryStore, ResourceTokensError, createAccessTokenVerifier, type AccessTokenRequest, type VerifyAccessTokenOptions } from '../../src/index.js'
+import { startLocalIssuer, type LocalIssuer } from '../support/local-issuer.js'
 
 const AUDIENCE = 'https://api.example.com'
 const OTHER_AUDIENCE = 'https://reports.example.com'
 const API_URL = 'https://api.example.com/orders'
 
 let issuerUrl = ''
-let jwks: JWK[] = []
-const server = createServer((req, res) => {
-  res.writeHead(200, { 'content-type': 'application/json' })
-  if (req.url === '/jwks') return res.end(JSON.stringify({ keys: jwks }))
-  res.end(JSON.stringify({ issuer: issuerUrl, jwks_uri: `${issuerUrl}/jwks` }))
-})
+let issuer: LocalIssuer
 
 let issuerKey: CryptoKey
 let dpopKey: CryptoKey
@@ -31,22 +25,18 @@ let dpopJwk: JWK
 let jkt = ''
 
 before(async () => {
-  const issuer = await generateKeyPair('ES256', { extractable: true })
-  issuerKey = issuer.privateKey
-  jwks = [{ ...(await exportJWK(issuer.publicKey)), kid: 'issuer', alg: 'ES256' }]
+  const issuerKeys = await generateKeyPair('ES256', { extractable: true })
+  issuerKey = issuerKeys.privateKey
+  issuer = await startLocalIssuer()
+  issuerUrl = issuer.url
+  issuer.jwks = [{ ...(await exportJWK(issuerKeys.publicKey)), kid: 'issuer', alg: 'ES256' }]
   const dpop = await generateKeyPair('ES256', { extractable: true })
   dpopKey = dpop.privateKey
   dpopJwk = await exportJWK(dpop.publicKey)
   jkt = await calculateJwkThumbprint(dpopJwk)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  server.unref()
-  issuerUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 })
 
-after(async () => {
-  server.closeAllConnections()
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-})
+after(() => issuer.close())
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000)
 

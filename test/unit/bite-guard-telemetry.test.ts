@@ -4,8 +4,6 @@
 // exporters and a local issuer serving a JWKS.
 import assert from 'node:assert/strict'
 import { createHash, randomUUID } from 'node:crypto'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { after, before, test } from 'node:test'
 
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose'
@@ -13,19 +11,14 @@ import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, type Crypt
 import { GuardError, createAccessTokenVerifier, type AccessTokenRequest, type VerifyAccessTokenOptions } from '../../src/index.js'
 import { createVerifierInternals } from '../../src/guard/verify-access-token.js'
 import { startTestTelemetry } from '../support/telemetry.js'
+import { startLocalIssuer, type LocalIssuer } from '../support/local-issuer.js'
 
 const AUDIENCE = 'https://api.example.com'
 const API_URL = 'https://api.example.com/orders'
 const NONCE_SECRET = 'a nonce secret of at least thirty-two bytes!'
 
 let issuerUrl = ''
-let jwks: JWK[] = []
-const server = createServer((req, res) => {
-  res.writeHead(req.url === '/jwks' || req.url === '/.well-known/openid-configuration' ? 200 : 404, { 'content-type': 'application/json' })
-  if (req.url === '/jwks') return res.end(JSON.stringify({ keys: jwks }))
-  if (req.url === '/.well-known/openid-configuration') return res.end(JSON.stringify({ issuer: issuerUrl, jwks_uri: `${issuerUrl}/jwks` }))
-  res.end('{}')
-})
+let issuer: LocalIssuer
 
 let signing: { privateKey: CryptoKey; kid: string }
 let dpop: { privateKey: CryptoKey; jwk: JWK }
@@ -34,19 +27,15 @@ let jkt = ''
 before(async () => {
   const issuerKey = await generateKeyPair('ES256', { extractable: true })
   signing = { privateKey: issuerKey.privateKey, kid: 'issuer' }
-  jwks = [{ ...(await exportJWK(issuerKey.publicKey)), kid: 'issuer', alg: 'ES256' }]
+  issuer = await startLocalIssuer()
+  issuerUrl = issuer.url
+  issuer.jwks = [{ ...(await exportJWK(issuerKey.publicKey)), kid: 'issuer', alg: 'ES256' }]
   const dpopKey = await generateKeyPair('ES256', { extractable: true })
   dpop = { privateKey: dpopKey.privateKey, jwk: await exportJWK(dpopKey.publicKey) }
   jkt = await calculateJwkThumbprint(dpop.jwk)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  server.unref()
-  issuerUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 })
 
-after(async () => {
-  server.closeAllConnections()
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-})
+after(() => issuer.close())
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000)
 
