@@ -52,9 +52,18 @@ export interface ResourceRequestOptions {
  * request or redirect within a resource whose path hides a dot segment (`..%2F`, `%2e%2e`, `..;`) is refused with
  * `ambiguous_path`: servers resolve such paths differently.
  */
-export function resourceFetch(ctx: ResourceFetchContext, tokens: TokenSource, input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+export function resourceFetch(ctx: ResourceFetchContext, tokens: TokenSource, input: string | URL | Request, init?: RequestInit): Promise<Response> {
   // Not async (see resourceRequest): on the warm path the caller gets the promise of the request itself.
   try {
+    if (init === undefined) {
+      if (typeof input === 'string') {
+        // The common call, `fetch(url)`: a GET with no headers and no body, nothing else to read.
+        const { url: start, resource } = ctx.matcher.locate(input)
+        if (resource === undefined) return fetchUnregistered(ctx, tokens, start, input, {})
+        return follow(ctx, ctx.transport, tokens, resource, { url: start, method: 'GET', headers: undefined, body: null }, 'follow', undefined, true)
+      }
+      init = {}
+    }
     const request = input instanceof Request ? input : undefined
     // A resource URL with a hidden dot segment is refused (ambiguous_path) before anything is sent.
     const { url: start, resource } = ctx.matcher.locate(request?.url ?? (input as string | URL))
@@ -96,10 +105,15 @@ function fetchUnregistered(ctx: ResourceFetchContext, tokens: TokenSource, start
  * `invalid_token` retry, challenges, DPoP). URLs of no registered resource are sent without a token; automatic
  * discovery is `fetch`'s only.
  */
-export function resourceRequest(ctx: ResourceFetchContext, tokens: TokenSource, url: string | URL, options: ResourceRequestOptions = {}): Promise<Dispatcher.ResponseData> {
+export function resourceRequest(ctx: ResourceFetchContext, tokens: TokenSource, url: string | URL, options?: ResourceRequestOptions): Promise<Dispatcher.ResponseData> {
   // Not async: every check above the transport is synchronous, and an async wrapper would only add hops between
   // the transport's answer and the caller. A refused call still rejects, it never throws.
   try {
+    if (options === undefined) {
+      // The common call, `request(url)`: a GET with no headers and no body.
+      const { url: start, resource } = ctx.matcher.locate(url)
+      return follow(ctx, ctx.undici, tokens, resource, { url: start, method: 'GET', headers: undefined, body: null }, 'follow', undefined, true)
+    }
     checkRequestOptions(options)
     const { url: start, resource } = ctx.matcher.locate(url)
     const hop: Hop<ResourceRequestBody> = { url: start, method: (options.method ?? 'GET').toUpperCase(), headers: requestHeaders(options.headers), body: options.body ?? null }

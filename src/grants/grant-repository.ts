@@ -47,9 +47,9 @@ export class GrantRepository {
     this.#unsubscribe = store.subscribe?.((key) => this.#invalidate(key))
   }
 
-  /** The grant under `storeKey` if the cache holds it, without I/O (the hot path). */
-  peek(storeKey: string): GrantSnapshot | undefined {
-    return this.#cache.get(storeKey, this.#now())
+  /** The grant under `storeKey` if the cache holds it, without I/O (the hot path; `now`: the caller's clock reading). */
+  peek(storeKey: string, now: number = this.#now()): GrantSnapshot | undefined {
+    return this.#cache.get(storeKey, now)
   }
 
   /**

@@ -25,8 +25,7 @@ export class SessionLifetime {
   }
 
   /** True when the grant's session is over (either lifetime). */
-  isOver(record: GrantRecord): boolean {
-    const now = this.#now()
+  isOver(record: GrantRecord, now: number = this.#now()): boolean {
     if (this.#absoluteMs !== undefined && now >= record.createdAt + this.#absoluteMs) return true
     if (this.#idleMs !== undefined && now >= (record.activeAt ?? record.createdAt) + this.#idleMs) return true
     return false

@@ -69,9 +69,11 @@ export class TokenManager {
    */
   ready(key: string, registered: RegisteredResource): CachedToken | undefined {
     const keys = this.#parts.keys.of(key)
-    const snapshot = this.#parts.grants.peek(keys.grant)
-    if (snapshot === undefined || this.#parts.sessions.isOver(snapshot.record)) return undefined
-    const token = this.#usable(keys, snapshot, registered, undefined)
+    // One clock reading for the whole lookup.
+    const now = this.#parts.now()
+    const snapshot = this.#parts.grants.peek(keys.grant, now)
+    if (snapshot === undefined || this.#parts.sessions.isOver(snapshot.record, now)) return undefined
+    const token = this.#usable(keys, snapshot, registered, undefined, now)
     if (token !== undefined) this.#parts.telemetry.cacheLookup(registered.name, true)
     return token
   }
@@ -84,7 +86,7 @@ export class TokenManager {
     const keys = this.#parts.keys.of(key)
     const snapshot = await this.#parts.grants.read(keys.grant)
     if (snapshot === undefined || (await this.#parts.sessions.endIfOver(keys, snapshot.record))) throw loginRequired()
-    const cached = this.#usable(keys, snapshot, registered, rejected)
+    const cached = this.#usable(keys, snapshot, registered, rejected, this.#parts.now())
     this.#parts.telemetry.cacheLookup(registered.name, cached !== undefined)
     if (cached !== undefined) return cached
     // With the scope incremental logins added for it (the flight key includes the scope).
@@ -104,13 +106,13 @@ export class TokenManager {
   }
 
   /** The grant's cached token for `registered` if it may be used now; starts its renewal ahead of need when due. */
-  #usable(keys: GrantKeys, snapshot: GrantSnapshot, registered: RegisteredResource, rejected: string | undefined): CachedToken | undefined {
+  #usable(keys: GrantKeys, snapshot: GrantSnapshot, registered: RegisteredResource, rejected: string | undefined, now: number): CachedToken | undefined {
     const record = snapshot.record
     const resource = record.extraScopes === undefined ? registered : asGranted(record, registered)
     const slot = this.#parts.downscoping.slot(resource)
     const token = record.tokens[slot]
     if (token === undefined || token.value === rejected) return undefined
-    const state = tokenState(token, this.#parts.now())
+    const state = tokenState(token, now)
     if (state === 'expired') return undefined
     if (state === 'renew') {
       this.#renewals.ahead(
