@@ -1,5 +1,5 @@
 import { ResourceTokensError } from '../errors/resource-tokens-error.js'
-import { BoundedMap } from '../lib/bounded-map.js'
+import { BoundedMap, type BoundedEntry } from '../lib/bounded-map.js'
 import type { StoreWriteOptions, TokenStore } from '../stores/token-store.js'
 import { parseGrant, serializeGrant, type GrantRecord } from './grant-record.js'
 
@@ -47,9 +47,18 @@ export class GrantRepository {
     this.#unsubscribe = store.subscribe?.((key) => this.#invalidate(key))
   }
 
-  /** The grant under `storeKey` if the cache holds it, without I/O (the hot path; `now`: the caller's clock reading). */
-  peek(storeKey: string, now: number = this.#now()): GrantSnapshot | undefined {
-    return this.#cache.get(storeKey, now)
+  /** The grant under `storeKey` if the cache holds it, without I/O (the hot path). */
+  peek(storeKey: string): GrantSnapshot | undefined {
+    return this.#cache.get(storeKey, this.#now())
+  }
+
+  /**
+   * The cache entry of the grant under `storeKey`, without I/O: a live view whose `expiresAt` drops to `-Infinity`
+   * the moment the entry stops being the cache's current one (a change announced, a write, an eviction), so that a
+   * memo of what was derived from this grant stays valid exactly while `entry.expiresAt > now`.
+   */
+  peekEntry(storeKey: string, now: number): BoundedEntry<GrantSnapshot> | undefined {
+    return this.#cache.entry(storeKey, now)
   }
 
   /**

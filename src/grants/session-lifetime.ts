@@ -25,10 +25,15 @@ export class SessionLifetime {
   }
 
   /** True when the grant's session is over (either lifetime). */
-  isOver(record: GrantRecord, now: number = this.#now()): boolean {
-    if (this.#absoluteMs !== undefined && now >= record.createdAt + this.#absoluteMs) return true
-    if (this.#idleMs !== undefined && now >= (record.activeAt ?? record.createdAt) + this.#idleMs) return true
-    return false
+  isOver(record: GrantRecord): boolean {
+    return this.#now() >= this.endsAt(record)
+  }
+
+  /** When the grant's session ends (ms since the epoch; `Infinity` without session lifetimes), as this record says. */
+  endsAt(record: GrantRecord): number {
+    const absolute = this.#absoluteMs === undefined ? Infinity : record.createdAt + this.#absoluteMs
+    const idle = this.#idleMs === undefined ? Infinity : (record.activeAt ?? record.createdAt) + this.#idleMs
+    return Math.min(absolute, idle)
   }
 
   /**

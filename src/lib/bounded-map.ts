@@ -17,8 +17,29 @@ export interface BoundedMapOptions {
   whenFull?: 'drop-oldest' | 'refuse'
 }
 
+/**
+ * One entry of a {@link BoundedMap}, as {@link BoundedMap.entry} hands it out: a live view. Once the entry is deleted,
+ * replaced, dropped to make room or cleared, its `expiresAt` becomes `-Infinity`, so a holder can tell with one
+ * comparison (`expiresAt > now`) that it is still the map's current, unexpired entry, without looking it up again.
+ * A gone entry lets go of its `value` and `memo` (a holder keeps an empty shell, not what the map held).
+ */
+export interface BoundedEntry<V> {
+  readonly value: V
+  readonly expiresAt: number
+  /** What a holder derived from `value`, kept with the entry and released with it. */
+  memo: unknown
+}
+
+interface Entry<V> {
+  value: V | undefined
+  expiresAt: number
+  memo: unknown
+}
+
+const GONE = Number.NEGATIVE_INFINITY
+
 export class BoundedMap<V> {
-  readonly #entries = new Map<string, { value: V; expiresAt: number }>()
+  readonly #entries = new Map<string, Entry<V>>()
   readonly #maxEntries: number
   readonly #refuse: boolean
   #lastSweep = Number.NEGATIVE_INFINITY
@@ -38,13 +59,18 @@ export class BoundedMap<V> {
 
   /** The live value under `key`, if any. */
   get(key: string, now: number): V | undefined {
+    return this.entry(key, now)?.value
+  }
+
+  /** The live entry under `key`, if any (see {@link BoundedEntry}: it tells its holder when it is gone). */
+  entry(key: string, now: number): BoundedEntry<V> | undefined {
     const entry = this.#entries.get(key)
     if (entry === undefined) return undefined
     if (entry.expiresAt <= now) {
-      this.#entries.delete(key)
+      this.#drop(key, entry)
       return undefined
     }
-    return entry.value
+    return entry as BoundedEntry<V>
   }
 
   /**
@@ -53,21 +79,22 @@ export class BoundedMap<V> {
    */
   set(key: string, value: V, expiresAt: number, now: number): boolean {
     if (expiresAt <= now || this.#maxEntries === 0) return false
-    if (this.#entries.has(key)) {
-      this.#entries.delete(key)
+    const existing = this.#entries.get(key)
+    if (existing !== undefined) {
+      this.#drop(key, existing)
     } else if (this.#entries.size >= this.#maxEntries) {
       if (now - this.#lastSweep >= SWEEP_INTERVAL_MS) {
         this.#lastSweep = now
-        for (const [k, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(k)
+        for (const [k, entry] of this.#entries) if (entry.expiresAt <= now) this.#drop(k, entry)
       }
       if (this.#refuse && this.#entries.size >= this.#maxEntries) return false
       while (this.#entries.size >= this.#maxEntries) {
-        const oldest = this.#entries.keys().next()
+        const oldest = this.#entries.entries().next()
         if (oldest.done === true) break
-        this.#entries.delete(oldest.value)
+        this.#drop(oldest.value[0], oldest.value[1])
       }
     }
-    this.#entries.set(key, { value, expiresAt })
+    this.#entries.set(key, { value, expiresAt, memo: undefined })
     return true
   }
 
@@ -78,10 +105,23 @@ export class BoundedMap<V> {
   }
 
   delete(key: string): void {
-    this.#entries.delete(key)
+    const entry = this.#entries.get(key)
+    if (entry !== undefined) this.#drop(key, entry)
   }
 
   clear(): void {
+    for (const entry of this.#entries.values()) release(entry)
     this.#entries.clear()
   }
+
+  #drop(key: string, entry: Entry<V>): void {
+    release(entry)
+    this.#entries.delete(key)
+  }
+}
+
+function release(entry: Entry<unknown>): void {
+  entry.expiresAt = GONE
+  entry.value = undefined
+  entry.memo = undefined
 }

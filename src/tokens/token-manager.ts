@@ -13,6 +13,7 @@ import type { Telemetry } from '../telemetry/telemetry.js'
 import type { Downscoping } from './downscoping/downscoping.js'
 import type { GrantDPoP } from './grant-dpop.js'
 import { asGranted } from './grant-coverage.js'
+import { ReadyTokens } from './ready-tokens.js'
 import { Renewals, tokenState } from './renewal.js'
 import type { TokenSource } from './token-source.js'
 
@@ -38,7 +39,8 @@ export interface TokenManagerParts {
 /**
  * Hands out one access token per (grant, resource), renewing it ahead of need.
  *
- * - Hot path ({@link ready}): a cached token from the grant cache, synchronously, no I/O, no allocation.
+ * - Hot path ({@link ready}): a cached token from the grant cache, synchronously, no I/O, no allocation; a fresh
+ *   token found once is remembered with the grant cache entry it came from (ready-tokens.ts), so later calls make one lookup.
  * - Refresh-ahead: a token in its renewal window is still handed out while one background renewal replaces it;
  *   only a caller that finds no usable token waits. A failed background renewal is reported (`refresh_failed`
  *   with `background: true`, and a warning) and tried again with back-off while the token is still valid
@@ -52,10 +54,13 @@ export interface TokenManagerParts {
 export class TokenManager {
   readonly #parts: TokenManagerParts
   readonly #renewals: Renewals<CachedToken>
+  /** What {@link ready} found, remembered while the grant cache entry it came from is current (see ready-tokens.ts). */
+  readonly #ready: ReadyTokens
 
   constructor(parts: TokenManagerParts) {
     this.#parts = parts
     this.#renewals = new Renewals({ maxKeys: parts.maxKeys, now: parts.now })
+    this.#ready = new ReadyTokens(parts.maxKeys)
   }
 
   /** The token source `fetch` uses for the grant under `key`. */
@@ -68,13 +73,20 @@ export class TokenManager {
    * token can be used now (renewed in the background when due); otherwise `undefined` and {@link accessToken} decides.
    */
   ready(key: string, registered: RegisteredResource): CachedToken | undefined {
-    const keys = this.#parts.keys.of(key)
     // One clock reading for the whole lookup.
     const now = this.#parts.now()
-    const snapshot = this.#parts.grants.peek(keys.grant, now)
-    if (snapshot === undefined || this.#parts.sessions.isOver(snapshot.record, now)) return undefined
-    const token = this.#usable(keys, snapshot, registered, undefined, now)
-    if (token !== undefined) this.#parts.telemetry.cacheLookup(registered.name, true)
+    let token = this.#ready.find(key, registered, now)
+    if (token === undefined) {
+      const keys = this.#parts.keys.of(key)
+      const grant = this.#parts.grants.peekEntry(keys.grant, now)
+      if (grant === undefined) return undefined
+      const sessionEnd = this.#parts.sessions.endsAt(grant.value.record)
+      if (now >= sessionEnd) return undefined
+      token = this.#usable(keys, grant.value, registered, undefined, now)
+      if (token === undefined) return undefined
+      if (now < token.refreshAt) this.#ready.remember(key, grant, registered, token, Math.min(token.refreshAt, sessionEnd))
+    }
+    this.#parts.telemetry.cacheLookup(registered.name, true)
     return token
   }
 
