@@ -60,8 +60,4 @@ export class ReadyTokens {
     }
     grant.memo = routes
   }
-
-  clear(): void {
-    this.#byKey.clear()
-  }
 }
