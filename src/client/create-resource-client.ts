@@ -98,6 +98,7 @@ export async function createResourceClient(options: ResourceClientOptions): Prom
     now,
     telemetry,
     maxKeys: resolved.cacheSize,
+    resourcesVersion: () => registry.version,
   })
   const service = new ServiceTokens(provider, dpopKeys, events, logger, tokenTimes, telemetry)
   // The registry's live list: a login also asks for the resources registered at run time.

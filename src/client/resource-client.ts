@@ -5,7 +5,7 @@ import { ResourceTokensError } from '../errors/resource-tokens-error.js'
 import { ResourceMetadataCheck } from '../fetch/resource-metadata.js'
 import type { Dispatcher } from 'undici'
 import { FetchTransport } from '../fetch/fetch-transport.js'
-import { resourceFetch, resourceRequest, type ResourceFetchContext, type ResourceRequestOptions } from '../fetch/resource-fetch.js'
+import { fetchOnLane, resourceFetch, resourceRequest, type ResourceFetchContext, type ResourceRequestOptions } from '../fetch/resource-fetch.js'
 import { UndiciTransport } from '../fetch/undici-transport.js'
 import type { CachedToken, GrantRecord } from '../grants/grant-record.js'
 import type { GrantRepository } from '../grants/grant-repository.js'
@@ -245,6 +245,11 @@ export class ResourceClient {
    * ```
    */
   fetch(key: string, input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    if (init === undefined && typeof input === 'string' && !this.#closed) {
+      // The same URL again for the same grant, its token still fresh: straight out (see ready-tokens.ts, lanes).
+      const lane = this.#tokens.lane(key, input)
+      if (lane !== undefined) return fetchOnLane(this.#fetchContext, this.#tokens.source(key), lane)
+    }
     const refused = this.#refused(key)
     return refused ?? resourceFetch(this.#fetchContext, this.#tokens.source(key), input, init)
   }

@@ -5,6 +5,7 @@ import { ResourceTokensError } from '../errors/resource-tokens-error.js'
 import type { ResourceMatcher } from '../resources/matcher.js'
 import type { RegisteredResource } from '../resources/resource.js'
 import type { CachedToken } from '../grants/grant-record.js'
+import type { Lane } from '../tokens/ready-tokens.js'
 import type { TokenSource } from '../tokens/token-source.js'
 import { challengeError } from './challenges.js'
 import { loginFor } from '../tokens/grant-coverage.js'
@@ -13,7 +14,7 @@ import { fetchDiscovering, type DiscoverResource } from './discovering-fetch.js'
 import { type FetchTransport } from './fetch-transport.js'
 import { nextHop, type Hop, type RedirectMode } from './hop.js'
 import type { ResourceMetadataCheck } from './resource-metadata.js'
-import { isReplayable, REDIRECT_STATUSES } from './request-body.js'
+import { isReplayable, REDIRECT_STATUSES, type RequestBody } from './request-body.js'
 import type { Sent, Transport } from './transport.js'
 import { type UndiciTransport, type ResourceRequestBody } from './undici-transport.js'
 
@@ -60,7 +61,7 @@ export function resourceFetch(ctx: ResourceFetchContext, tokens: TokenSource, in
         // The common call, `fetch(url)`: a GET with no headers and no body, nothing else to read.
         const { url: start, resource } = ctx.matcher.locate(input)
         if (resource === undefined) return fetchUnregistered(ctx, tokens, start, input, {})
-        return follow(ctx, ctx.transport, tokens, resource, { url: start, method: 'GET', headers: undefined, body: null }, 'follow', undefined, true)
+        return follow(ctx, ctx.transport, tokens, resource, { url: start, method: 'GET', headers: undefined, body: null }, 'follow', undefined, true, input)
       }
       init = {}
     }
@@ -80,6 +81,20 @@ export function resourceFetch(ctx: ResourceFetchContext, tokens: TokenSource, in
     }
     const body = init.body ?? null
     return follow(ctx, ctx.transport, tokens, resource, { url: start, method, headers, body }, mode, signal, isReplayable(body))
+  } catch (err) {
+    return Promise.reject(err)
+  }
+}
+
+/**
+ * `fetch(lane.input)` again, on the lane {@link TokenSource.sent} made of it: the URL is not located and the token
+ * not looked up again (the lane holds both, and is only handed out while both are still what they would be).
+ * Everything after the answer is as in {@link resourceFetch}.
+ */
+export function fetchOnLane(ctx: ResourceFetchContext, tokens: TokenSource, lane: Lane): Promise<Response> {
+  try {
+    const hop: Hop<RequestBody> = { url: lane.url, method: 'GET', headers: undefined, body: null }
+    return sendWarm(ctx, ctx.transport, tokens, lane.resource, hop, 'follow', undefined, true, lane.token, lane.authorization)
   } catch (err) {
     return Promise.reject(err)
   }
@@ -146,10 +161,29 @@ function follow<B, R>(
   mode: RedirectMode,
   signal: AbortSignal | undefined,
   replayable: boolean,
+  laneInput?: string,
 ): Promise<R> {
   const token = resource === undefined ? undefined : tokens.ready(resource)
-  if (token === undefined || token.type === 'dpop') return followFrom(ctx, transport, tokens, resource, first, mode, signal, replayable, undefined)
-  return transport.request(first, bearerHeader(token), signal).then((response) => {
+  if (resource === undefined || token === undefined || token.type === 'dpop') return followFrom(ctx, transport, tokens, resource, first, mode, signal, replayable, undefined)
+  const authorization = bearerHeader(token)
+  if (laneInput !== undefined) tokens.sent?.(laneInput, first.url, resource, token, authorization)
+  return sendWarm(ctx, transport, tokens, resource, first, mode, signal, replayable, token, authorization)
+}
+
+/** The warm path's send: a bearer token ready, the answer handed on through one callback unless the rules apply. */
+function sendWarm<B, R>(
+  ctx: ResourceFetchContext,
+  transport: Transport<B, R>,
+  tokens: TokenSource,
+  resource: RegisteredResource,
+  first: Hop<B>,
+  mode: RedirectMode,
+  signal: AbortSignal | undefined,
+  replayable: boolean,
+  token: CachedToken,
+  authorization: string,
+): Promise<R> {
+  return transport.request(first, authorization, signal).then((response) => {
     const status = transport.status(response)
     if (status !== 401 && status !== 403 && (mode === 'manual' || !REDIRECT_STATUSES.has(status))) return response
     return followFrom(ctx, transport, tokens, resource, first, mode, signal, replayable, { response, token })

@@ -19,6 +19,7 @@ export class ResourceRegistry {
   readonly #runtime = new Map<string, ResourceRegistration>()
   readonly #max: number
   #matcher: ResourceMatcher
+  #version = 0
 
   constructor(configured: readonly RegisteredResource[], maxRuntime: number) {
     this.#all = [...configured]
@@ -40,6 +41,11 @@ export class ResourceRegistry {
   /** As {@link match}, but refuses a resource URL whose path hides a dot segment (as {@link ResourceMatcher.resolve}). */
   resolve(input: string | URL): RegisteredResource | undefined {
     return this.#matcher.resolve(input)
+  }
+
+  /** Incremented whenever a resource is added or removed: what was located before may belong elsewhere now. */
+  get version(): number {
+    return this.#version
   }
 
   /** The URL of a request, parsed, and its resource (as {@link ResourceMatcher.locate}). */
@@ -72,6 +78,7 @@ export class ResourceRegistry {
     else this.#all[index] = resource
     this.#runtime.set(resource.id, registration)
     this.#matcher = new ResourceMatcher(this.#all)
+    this.#version++
     return resource
   }
 
@@ -88,6 +95,7 @@ export class ResourceRegistry {
     const index = this.#all.findIndex((r) => r.id === id)
     if (index !== -1) this.#all.splice(index, 1)
     this.#matcher = new ResourceMatcher(this.#all)
+    this.#version++
     return true
   }
 }

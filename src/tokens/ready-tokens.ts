@@ -6,12 +6,37 @@ import type { RegisteredResource } from '../resources/resource.js'
 /** Resources remembered per grant; a grant used with more has its oldest route replaced (and looked up the long way). */
 const ROUTES_PER_GRANT = 8
 
+/** Request URLs remembered per grant (a lane each), and up to what length. */
+const LANES_PER_GRANT = 4
+const LANE_MAX_LENGTH = 512
+
 /** One resource's fresh token, as the full lookup found it in one cached grant. */
 interface Route {
   readonly resource: RegisteredResource
   readonly token: CachedToken
   /** Until when the token may be handed out without any other check: its renewal time or the session's end, whichever is first. */
   readonly until: number
+}
+
+/**
+ * A request URL of the grant's, ready to send: the exact input string, the URL it parsed to, the resource it
+ * belongs to and the bearer token (with its header) that goes with it. A lane holds while its route does and the
+ * resources have not changed since it was made (`version`: a resource added or removed may claim the URL).
+ */
+export interface Lane {
+  readonly input: string
+  readonly url: URL
+  readonly resource: RegisteredResource
+  readonly token: CachedToken
+  readonly authorization: string
+  readonly until: number
+  readonly version: number
+}
+
+/** What one grant cache entry's `memo` holds. */
+interface GrantMemo {
+  readonly routes: Route[]
+  readonly lanes: Lane[]
 }
 
 /**
@@ -26,6 +51,9 @@ interface Route {
  *
  * Routes live in the entry's `memo`, so they are released with the entry, and the map of grant keys is bounded.
  * A token in its renewal window or a grant in no cache is never remembered: the full lookup runs.
+ *
+ * On top of the routes, {@link lane}s: request URLs of the grant already located and sent with a route's bearer
+ * token, so that `fetch(url)` of the same URL again skips locating, the token lookup and building the header.
  */
 export class ReadyTokens {
   readonly #byKey: BoundedMap<BoundedEntry<GrantSnapshot>>
@@ -38,7 +66,7 @@ export class ReadyTokens {
   find(key: string, resource: RegisteredResource, now: number): CachedToken | undefined {
     const grant = this.#byKey.get(key, 0)
     if (grant === undefined || !(grant.expiresAt > now)) return undefined
-    const routes = grant.memo as Route[] | undefined
+    const routes = (grant.memo as GrantMemo | undefined)?.routes
     if (routes === undefined) return undefined
     for (let i = 0; i < routes.length; i++) {
       const route = routes[i]!
@@ -50,14 +78,48 @@ export class ReadyTokens {
   /** Remembers what the full lookup found: `token` of `resource`, fresh until `until`, read from the cache entry `grant`. */
   remember(key: string, grant: BoundedEntry<GrantSnapshot>, resource: RegisteredResource, token: CachedToken, until: number): void {
     if (this.#byKey.get(key, 0) !== grant) this.#byKey.set(key, grant, Infinity, 0)
-    const routes = (grant.memo as Route[] | undefined) ?? []
+    const memo = (grant.memo as GrantMemo | undefined) ?? { routes: [], lanes: [] }
     const route: Route = { resource, token, until }
-    const index = routes.findIndex((r) => r.resource === resource)
-    if (index >= 0) routes[index] = route
+    const index = memo.routes.findIndex((r) => r.resource === resource)
+    if (index >= 0) memo.routes[index] = route
     else {
-      if (routes.length >= ROUTES_PER_GRANT) routes.shift()
-      routes.push(route)
+      if (memo.routes.length >= ROUTES_PER_GRANT) memo.routes.shift()
+      memo.routes.push(route)
     }
-    grant.memo = routes
+    grant.memo = memo
+  }
+
+  /** The lane of `input` for the grant under `key`, if it may be used at `now` with the resources at `version`. */
+  lane(key: string, input: string, version: number, now: number): Lane | undefined {
+    const grant = this.#byKey.get(key, 0)
+    if (grant === undefined || !(grant.expiresAt > now)) return undefined
+    const lanes = (grant.memo as GrantMemo | undefined)?.lanes
+    if (lanes === undefined) return undefined
+    for (let i = 0; i < lanes.length; i++) {
+      const lane = lanes[i]!
+      if (lane.input !== input) continue
+      return lane.version === version && now < lane.until ? lane : undefined
+    }
+    return undefined
+  }
+
+  /**
+   * Makes a lane of `input` (parsed to `url`, located in `resource` with the resources at `version`), when the
+   * grant's memo holds `token` as the fresh token of `resource` right now: a lane never outlives its route.
+   */
+  addLane(key: string, input: string, url: URL, resource: RegisteredResource, token: CachedToken, authorization: string, version: number, now: number): void {
+    if (input.length > LANE_MAX_LENGTH) return
+    const grant = this.#byKey.get(key, 0)
+    if (grant === undefined || !(grant.expiresAt > now)) return
+    const memo = grant.memo as GrantMemo | undefined
+    const route = memo?.routes.find((r) => r.resource === resource)
+    if (memo === undefined || route === undefined || route.token !== token || !(now < route.until)) return
+    const lane: Lane = { input, url, resource, token, authorization, until: route.until, version }
+    const index = memo.lanes.findIndex((l) => l.input === input)
+    if (index >= 0) memo.lanes[index] = lane
+    else {
+      if (memo.lanes.length >= LANES_PER_GRANT) memo.lanes.shift()
+      memo.lanes.push(lane)
+    }
   }
 }

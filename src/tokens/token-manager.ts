@@ -13,7 +13,7 @@ import type { Telemetry } from '../telemetry/telemetry.js'
 import type { Downscoping } from './downscoping/downscoping.js'
 import type { GrantDPoP } from './grant-dpop.js'
 import { asGranted } from './grant-coverage.js'
-import { ReadyTokens } from './ready-tokens.js'
+import { ReadyTokens, type Lane } from './ready-tokens.js'
 import { Renewals, tokenState } from './renewal.js'
 import type { TokenSource } from './token-source.js'
 
@@ -34,6 +34,8 @@ export interface TokenManagerParts {
   readonly telemetry: Telemetry
   /** Bound on the per-key renewal bookkeeping (failures remembered for back-off). */
   readonly maxKeys: number
+  /** The registered resources' version (see ResourceRegistry.version): lanes made under another are not used. */
+  readonly resourcesVersion: () => number
 }
 
 /**
@@ -88,6 +90,22 @@ export class TokenManager {
     }
     this.#parts.telemetry.cacheLookup(registered.name, true)
     return token
+  }
+
+  /**
+   * The lane of the request URL `input` for the grant under `key` (see ready-tokens.ts): a URL sent before with a
+   * bearer token that is still what {@link ready} would give, located under the current resources. Counted as a
+   * token cache hit.
+   */
+  lane(key: string, input: string): Lane | undefined {
+    const lane = this.#ready.lane(key, input, this.#parts.resourcesVersion(), this.#parts.now())
+    if (lane !== undefined) this.#parts.telemetry.cacheLookup(lane.resource.name, true)
+    return lane
+  }
+
+  /** Makes a lane of `input`, just located in `resource` and about to be sent with `token` (from {@link ready}). */
+  addLane(key: string, input: string, url: URL, resource: RegisteredResource, token: CachedToken, authorization: string): void {
+    this.#ready.addLane(key, input, url, resource, token, authorization, this.#parts.resourcesVersion(), this.#parts.now())
   }
 
   /**
@@ -176,6 +194,10 @@ class GrantTokens implements TokenSource {
 
   ready(resource: RegisteredResource): CachedToken | undefined {
     return this.#manager.ready(this.#key, resource)
+  }
+
+  sent(input: string, url: URL, resource: RegisteredResource, token: CachedToken, authorization: string): void {
+    this.#manager.addLane(this.#key, input, url, resource, token, authorization)
   }
 
   token(resource: RegisteredResource, rejected?: string): Promise<CachedToken> {

@@ -17,4 +17,9 @@ export interface TokenSource {
   token(resource: RegisteredResource, rejected?: string): Promise<CachedToken>
   /** The DPoP handle a `dpop` token is sent with. */
   dpopHandle(): Promise<client.DPoPHandle | undefined>
+  /**
+   * `fetch(input)` (a plain GET, `input` parsed to `url`, located in `resource`) is being sent with the bearer
+   * `token` that {@link ready} gave: the source may remember it, so that the same call again goes straight out.
+   */
+  sent?(input: string, url: URL, resource: RegisteredResource, token: CachedToken, authorization: string): void
 }

@@ -1,7 +1,8 @@
 // The warm path's memo (issue 17, src/tokens/ready-tokens.ts), with the default options: once a token has been
 // handed out from the grant cache, later requests get it from a memo held with that cache entry. Whatever ends the
 // entry or the token's use must end the memo too: a logout or a renewal on another instance sharing the store, the
-// app's session lifetime, the token's renewal time. Each test first makes the memo hold the token (two warm requests).
+// app's session lifetime, the token's renewal time, and (for a URL sent before, its lane) a change of the registered
+// resources. Each test first makes the memo hold the token and the URL's lane (two warm requests of the same URL).
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { MemoryStore, type ResourceClient } from 'resource-tokens'
@@ -85,4 +86,16 @@ test('at the renewal time a remembered token starts its renewal ahead of need, a
   assert.equal(bearerOf(world.contacts.requests.at(-1)), old, 'the current token is sent while its renewal runs')
   await client.close() // waits for the renewal in flight
   assert.equal(world.op.tokenRequests.length, tokenRequests + 1, 'one renewal started')
+})
+
+test('a resource registered at run time and removed again: its URL, sent with its token before, now goes without one', async () => {
+  const client = await world.client({ resources: [world.options().resources[0]!] })
+  // Registered before the login, which then asks for it too.
+  client.addResource({ url: world.calendarUrl, scope: 'calendar:read', indicator: world.calendarUrl, name: 'calendar' })
+  await world.login(client, 'memo-removed')
+  for (let i = 0; i < 3; i++) assert.equal((await client.fetch('memo-removed', world.calendarUrl)).status, 200)
+  assert.match(String(bearerOf(world.calendar.requests.at(-1))), /^Bearer /)
+  assert.equal(client.removeResource(world.calendarUrl), true)
+  await client.fetch('memo-removed', world.calendarUrl)
+  assert.equal(bearerOf(world.calendar.requests.at(-1)), undefined, 'no token for a URL of no registered resource')
 })

@@ -118,12 +118,72 @@ describe('ReadyTokens', () => {
     const resources = Array.from({ length: 9 }, (_, i) => ({ ...CONTACTS, name: `r${i}` }))
     const t = entry.value.record.tokens[CONTACTS.id]!
     for (const r of resources) ready.remember('user', entry, r, t, 5000)
-    assert.equal((entry.memo as unknown[]).length, 8, 'at most 8 resources per grant')
+    assert.equal((entry.memo as { routes: unknown[] }).routes.length, 8, 'at most 8 resources per grant')
     assert.equal(ready.find('user', resources[0]!, 0), undefined, 'the oldest route made room')
     assert.equal(ready.find('user', resources[8]!, 0), t)
     ready.remember('a', entry, CONTACTS, t, 5000)
     ready.remember('b', entry, CONTACTS, t, 5000)
     assert.equal(ready.find('user', resources[8]!, 0), undefined, 'the oldest grant key made room')
+    repository.close()
+  })
+})
+
+describe('ReadyTokens lanes (a URL sent before, sent again without locating it or looking up its token)', () => {
+  const URL_A = 'https://contacts.example/people'
+  let counts = { hit: 0, miss: 0 }
+  async function setup() {
+    const store = new MemoryStore()
+    const repository = new GrantRepository(store, { cacheSize: 10, grantTtlSeconds: 3600, now: () => 0 })
+    await store.set('grant:x', serializeGrant(grant(1)), { ttlSeconds: 3600 })
+    await repository.read('grant:x')
+    const entry = repository.peekEntry('grant:x', 0)!
+    const ready = new ReadyTokens(10)
+    const t = entry.value.record.tokens[CONTACTS.id]!
+    counts = { hit: 0, miss: 0 }
+    return { store, repository, entry, ready, t }
+  }
+
+  test('made only from a route holding that very token; then found for the same input, grant and resources version', async () => {
+    const { repository, entry, ready, t } = await setup()
+    ready.addLane('user', URL_A, new URL(URL_A), CONTACTS, t, 'Bearer at1', 1, 0)
+    assert.equal(ready.lane('user', URL_A, 1, 0), undefined, 'no route yet: no lane')
+    ready.remember('user', entry, CONTACTS, t, 5000)
+    ready.addLane('user', URL_A, new URL(URL_A), CONTACTS, token('other'), 'Bearer other', 1, 0)
+    assert.equal(ready.lane('user', URL_A, 1, 0), undefined, 'another token than the route holds: no lane')
+    ready.addLane('user', URL_A, new URL(URL_A), CONTACTS, t, 'Bearer at1', 1, 0)
+    const lane = ready.lane('user', URL_A, 1, 0)
+    assert.equal(lane?.token, t)
+    assert.equal(lane?.authorization, 'Bearer at1')
+    assert.equal(ready.lane('user', `${URL_A}`.slice(0), 1, 4999), lane, 'an equal string finds it')
+    assert.equal(ready.lane('user', URL_A, 1, 5000), undefined, 'not at the route bound (renewal time or session end)')
+    assert.equal(ready.lane('user', URL_A, 2, 0), undefined, 'resources added or removed since: not used')
+    assert.equal(ready.lane('other', URL_A, 1, 0), undefined, 'another grant key: not used')
+    assert.equal(ready.lane('user', `${URL_A}/1`, 1, 0), undefined, 'another URL: not used')
+    repository.close()
+  })
+
+  test('ends with the grant cache entry: an announced change, and the 60 s age-out', async () => {
+    const { store, repository, entry, ready, t } = await setup()
+    ready.remember('user', entry, CONTACTS, t, 600_000)
+    ready.addLane('user', URL_A, new URL(URL_A), CONTACTS, t, 'Bearer at1', 1, 0)
+    assert.notEqual(ready.lane('user', URL_A, 1, 59_999), undefined)
+    assert.equal(ready.lane('user', URL_A, 1, 60_000), undefined, 'aged out')
+    await store.set('grant:x', serializeGrant(grant(2)), { ttlSeconds: 3600 })
+    assert.equal(ready.lane('user', URL_A, 1, 0), undefined, 'written elsewhere')
+    repository.close()
+  })
+
+  test('bounded: 4 URLs per grant, none longer than 512 characters', async () => {
+    const { repository, entry, ready, t } = await setup()
+    ready.remember('user', entry, CONTACTS, t, 5000)
+    const urls = Array.from({ length: 5 }, (_, i) => `${URL_A}/${i}`)
+    for (const u of urls) ready.addLane('user', u, new URL(u), CONTACTS, t, 'Bearer at1', 1, 0)
+    assert.equal(ready.lane('user', urls[0]!, 1, 0), undefined, 'the oldest made room')
+    assert.notEqual(ready.lane('user', urls[4]!, 1, 0), undefined)
+    const long = `${URL_A}/${'a'.repeat(512)}`
+    ready.addLane('user', long, new URL(long), CONTACTS, t, 'Bearer at1', 1, 0)
+    assert.equal(ready.lane('user', long, 1, 0), undefined, 'too long to remember')
+    assert.equal(counts.hit, 0)
     repository.close()
   })
 })
