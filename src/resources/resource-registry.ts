@@ -77,8 +77,7 @@ export class ResourceRegistry {
     if (index === -1) this.#all.push(resource)
     else this.#all[index] = resource
     this.#runtime.set(resource.id, registration)
-    this.#matcher = new ResourceMatcher(this.#all)
-    this.#version++
+    this.#rebuild()
     return resource
   }
 
@@ -94,8 +93,13 @@ export class ResourceRegistry {
     if (!this.#runtime.delete(id)) return false
     const index = this.#all.findIndex((r) => r.id === id)
     if (index !== -1) this.#all.splice(index, 1)
+    this.#rebuild()
+    return true
+  }
+
+  /** A new matcher for the resources now registered, and a new version: nothing located before is used again. */
+  #rebuild(): void {
     this.#matcher = new ResourceMatcher(this.#all)
     this.#version++
-    return true
   }
 }

@@ -64,9 +64,7 @@ export class ReadyTokens {
 
   /** The remembered token of `resource` for the grant under `key`, if it may be handed out at `now`. */
   find(key: string, resource: RegisteredResource, now: number): CachedToken | undefined {
-    const grant = this.#byKey.get(key, 0)
-    if (grant === undefined || !(grant.expiresAt > now)) return undefined
-    const routes = (grant.memo as GrantMemo | undefined)?.routes
+    const routes = this.#memoOf(key, now)?.routes
     if (routes === undefined) return undefined
     for (let i = 0; i < routes.length; i++) {
       const route = routes[i]!
@@ -79,21 +77,13 @@ export class ReadyTokens {
   remember(key: string, grant: BoundedEntry<GrantSnapshot>, resource: RegisteredResource, token: CachedToken, until: number): void {
     if (this.#byKey.get(key, 0) !== grant) this.#byKey.set(key, grant, Infinity, 0)
     const memo = (grant.memo as GrantMemo | undefined) ?? { routes: [], lanes: [] }
-    const route: Route = { resource, token, until }
-    const index = memo.routes.findIndex((r) => r.resource === resource)
-    if (index >= 0) memo.routes[index] = route
-    else {
-      if (memo.routes.length >= ROUTES_PER_GRANT) memo.routes.shift()
-      memo.routes.push(route)
-    }
+    putBounded(memo.routes, { resource, token, until }, (r) => r.resource === resource, ROUTES_PER_GRANT)
     grant.memo = memo
   }
 
   /** The lane of `input` for the grant under `key`, if it may be used at `now` with the resources at `version`. */
   lane(key: string, input: string, version: number, now: number): Lane | undefined {
-    const grant = this.#byKey.get(key, 0)
-    if (grant === undefined || !(grant.expiresAt > now)) return undefined
-    const lanes = (grant.memo as GrantMemo | undefined)?.lanes
+    const lanes = this.#memoOf(key, now)?.lanes
     if (lanes === undefined) return undefined
     for (let i = 0; i < lanes.length; i++) {
       const lane = lanes[i]!
@@ -109,17 +99,25 @@ export class ReadyTokens {
    */
   addLane(key: string, input: string, url: URL, resource: RegisteredResource, token: CachedToken, authorization: string, version: number, now: number): void {
     if (input.length > LANE_MAX_LENGTH) return
-    const grant = this.#byKey.get(key, 0)
-    if (grant === undefined || !(grant.expiresAt > now)) return
-    const memo = grant.memo as GrantMemo | undefined
+    const memo = this.#memoOf(key, now)
     const route = memo?.routes.find((r) => r.resource === resource)
     if (memo === undefined || route === undefined || route.token !== token || !(now < route.until)) return
-    const lane: Lane = { input, url, resource, token, authorization, until: route.until, version }
-    const index = memo.lanes.findIndex((l) => l.input === input)
-    if (index >= 0) memo.lanes[index] = lane
-    else {
-      if (memo.lanes.length >= LANES_PER_GRANT) memo.lanes.shift()
-      memo.lanes.push(lane)
-    }
+    putBounded(memo.lanes, { input, url, resource, token, authorization, until: route.until, version }, (l) => l.input === input, LANES_PER_GRANT)
+  }
+
+  /** The memo of the grant under `key`, while the cache entry it hangs on is current at `now`. */
+  #memoOf(key: string, now: number): GrantMemo | undefined {
+    const grant = this.#byKey.get(key, 0)
+    return grant !== undefined && grant.expiresAt > now ? (grant.memo as GrantMemo | undefined) : undefined
+  }
+}
+
+/** Puts `item` in place of the one `same` finds, or at the end, dropping the oldest past `max`. */
+function putBounded<T>(list: T[], item: T, same: (existing: T) => boolean, max: number): void {
+  const index = list.findIndex(same)
+  if (index >= 0) list[index] = item
+  else {
+    if (list.length >= max) list.shift()
+    list.push(item)
   }
 }
